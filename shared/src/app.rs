@@ -1,0 +1,92 @@
+//! `App`: everything a request needs, built once per process (per Lambda instance).
+
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::clock::Clock;
+use crate::config::{Config, StoreLocation};
+use crate::error::{Error, Result};
+use crate::http::{Caller, RateGroup};
+use crate::password::PasswordHasher;
+use crate::store::{SqliteStore, Store};
+use crate::tokens::{AccessClaims, Keyring, SigningKeyRecord};
+
+pub struct App {
+    pub config: Config,
+    /// `iss` of access tokens: the public URL without a trailing slash.
+    pub issuer: String,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub passwords: PasswordHasher,
+    pub keys: Keyring,
+}
+
+impl App {
+    /// Builds the app over an open store. On the very first start this generates the signing key
+    /// and keeps it in the store; of several instances starting at once, one key wins.
+    pub async fn new(
+        config: Config,
+        public_url: &Url,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<App> {
+        let mut records = store.signing_keys().await?;
+        if records.is_empty() {
+            let record = SigningKeyRecord::generate(clock.now()).await?;
+            if store.add_first_signing_key(&record).await? {
+                tracing::info!(kid = %record.kid, "generated the first signing key");
+            }
+            records = store.signing_keys().await?;
+        }
+        let keys = Keyring::from_records(&records)?;
+        Ok(App {
+            issuer: public_url.as_str().trim_end_matches('/').to_owned(),
+            passwords: PasswordHasher::new(config.argon2)?,
+            config,
+            store,
+            clock,
+            keys,
+        })
+    }
+
+    /// Opens the store that `PORTCULLIS_STORE` names.
+    pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
+        match &config.store {
+            StoreLocation::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path).await?)),
+            StoreLocation::DynamoDb { .. } => Err(Error::internal(
+                "the DynamoDB store is not available in this build",
+            )),
+        }
+    }
+
+    /// Counts the request against its client IP's limit for the route group.
+    pub async fn check_ip_rate(&self, group: RateGroup, caller: &Caller) -> Result<()> {
+        let now = self.clock.now();
+        let limit = self.config.ip_rate_limit;
+        let ip = caller.ip.as_deref().unwrap_or("unknown");
+        let window = limit.window(&format!("ip#{}#{ip}", group.as_str()), now);
+        let count = self.store.increment(&window.key, window.ends_at).await?;
+        if limit.allows(count) {
+            Ok(())
+        } else {
+            Err(Error::RateLimited {
+                retry_after: now.seconds_until(window.ends_at),
+            })
+        }
+    }
+
+    /// The claims of a valid access token whose session is still live, or 401.
+    pub async fn authenticate(&self, token: &str) -> Result<AccessClaims> {
+        let now = self.clock.now();
+        let claims = self
+            .keys
+            .verify(token, &self.issuer, &self.config.token_audience, now)
+            .ok_or(Error::Unauthorized)?;
+        let session = self.store.session(&claims.sid).await?;
+        match session {
+            Some(session) if session.user_id == claims.sub && session.is_live(now) => Ok(claims),
+            _ => Err(Error::Unauthorized),
+        }
+    }
+}

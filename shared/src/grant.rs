@@ -1,0 +1,84 @@
+//! Starting a session: the token response every successful login ends with.
+
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+use crate::app::App;
+use crate::error::Result;
+use crate::http::Caller;
+use crate::secret::Secret;
+use crate::session::Session;
+use crate::tokens::{AccessClaims, OpaqueToken};
+use crate::user::User;
+
+/// `{"access_token", "token_type", "expires_in", "refresh_token", "user"}` (API.md, "Tokens").
+pub struct TokenGrant {
+    pub access_token: Secret,
+    pub expires_in: u64,
+    pub refresh_token: Secret,
+    pub session_id: String,
+    pub user_id: String,
+    pub username: String,
+    pub email: String,
+}
+
+impl Serialize for TokenGrant {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("TokenGrant", 5)?;
+        s.serialize_field("access_token", self.access_token.expose())?;
+        s.serialize_field("token_type", "Bearer")?;
+        s.serialize_field("expires_in", &self.expires_in)?;
+        s.serialize_field("refresh_token", self.refresh_token.expose())?;
+        s.serialize_field(
+            "user",
+            &serde_json::json!({
+                "user_id": self.user_id,
+                "username": self.username,
+                "email": self.email,
+            }),
+        )?;
+        s.end()
+    }
+}
+
+/// Creates a session for `user` and signs its first access token.
+#[tracing::instrument(skip_all, fields(user_id = %user.id), err)]
+pub async fn start_session(app: &App, user: &User, caller: &Caller) -> Result<TokenGrant> {
+    let now = app.clock.now();
+    let refresh = OpaqueToken::generate();
+    let session = Session {
+        id: uuid::Uuid::new_v4().to_string(),
+        user_id: user.id.clone(),
+        refresh_digest: refresh.digest,
+        created_at: now,
+        last_used_at: now,
+        expires_at: now.plus(app.config.session_ttl),
+        ip: caller.ip.clone(),
+        user_agent: caller.user_agent.clone(),
+        revoked_at: None,
+    };
+    app.store.create_session(&session).await?;
+    let ttl = app.config.access_token_ttl;
+    let claims = AccessClaims {
+        iss: app.issuer.clone(),
+        aud: app.config.token_audience.clone(),
+        sub: user.id.clone(),
+        sid: session.id.clone(),
+        iat: now.seconds(),
+        nbf: now.seconds(),
+        exp: now.plus(ttl).seconds(),
+        jti: uuid::Uuid::new_v4().to_string(),
+        email: user.email.as_str().to_owned(),
+        username: user.username.as_str().to_owned(),
+        roles: user.roles.clone(),
+        email_verified: user.email_verified,
+    };
+    Ok(TokenGrant {
+        access_token: app.keys.sign(&claims)?,
+        expires_in: ttl.as_secs(),
+        refresh_token: refresh.token,
+        session_id: session.id,
+        user_id: user.id.clone(),
+        username: user.username.as_str().to_owned(),
+        email: user.email.as_str().to_owned(),
+    })
+}

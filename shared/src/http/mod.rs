@@ -1,0 +1,335 @@
+//! HTTP mapping: one router for every function. A Lambda function serves its own routes through
+//! `handle(app, Function::Login, request)`; `portcullis serve` serves them all with
+//! `Function::Local`. No flow is implemented twice.
+
+mod json;
+pub mod problem;
+
+use std::time::Instant;
+
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt as _, Response};
+use serde::Serialize;
+use tracing::Instrument as _;
+
+pub use json::{JsonBody, body_bytes};
+
+use crate::app::App;
+use crate::error::{Error, Result};
+use crate::{discovery, login, me, signup};
+
+/// Request bodies over this many bytes get 413.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// The Lambda functions, each serving a group of routes; `Local` serves every route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Function {
+    Signup,
+    Login,
+    Session,
+    Discovery,
+    Local,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Route {
+    Signup,
+    UsernameSuggestion,
+    Login,
+    Me,
+    Config,
+    Health,
+    OpenIdConfiguration,
+    Jwks,
+}
+
+/// Requests per client IP are counted per group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RateGroup {
+    Signup,
+    Login,
+}
+
+impl RateGroup {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RateGroup::Signup => "signup",
+            RateGroup::Login => "login",
+        }
+    }
+}
+
+/// (path, method, route, function)
+const ROUTES: &[(&str, Method, Route, Function)] = &[
+    ("/v1/signup", Method::POST, Route::Signup, Function::Signup),
+    (
+        "/v1/username-suggestion",
+        Method::GET,
+        Route::UsernameSuggestion,
+        Function::Signup,
+    ),
+    ("/v1/login", Method::POST, Route::Login, Function::Login),
+    ("/v1/me", Method::GET, Route::Me, Function::Session),
+    (
+        "/v1/config",
+        Method::GET,
+        Route::Config,
+        Function::Discovery,
+    ),
+    (
+        "/v1/health",
+        Method::GET,
+        Route::Health,
+        Function::Discovery,
+    ),
+    (
+        "/.well-known/openid-configuration",
+        Method::GET,
+        Route::OpenIdConfiguration,
+        Function::Discovery,
+    ),
+    (
+        "/.well-known/jwks.json",
+        Method::GET,
+        Route::Jwks,
+        Function::Discovery,
+    ),
+];
+
+fn find_route(function: Function, method: &Method, path: &str) -> Result<Route> {
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
+    let mut path_known = false;
+    for (route_path, route_method, route, owner) in ROUTES {
+        if *route_path != path || (function != Function::Local && function != *owner) {
+            continue;
+        }
+        path_known = true;
+        if route_method == method {
+            return Ok(*route);
+        }
+    }
+    Err(if path_known {
+        Error::MethodNotAllowed
+    } else {
+        Error::NotFound
+    })
+}
+
+impl Route {
+    fn rate_group(self) -> Option<RateGroup> {
+        match self {
+            Route::Signup | Route::UsernameSuggestion => Some(RateGroup::Signup),
+            Route::Login => Some(RateGroup::Login),
+            Route::Me
+            | Route::Config
+            | Route::Health
+            | Route::OpenIdConfiguration
+            | Route::Jwks => None,
+        }
+    }
+}
+
+/// Who is asking: what the flows may record about a request, and its id for the logs.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub request_id: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Caller {
+    pub fn of(request: &Request) -> Caller {
+        let (context_id, ip) = match request.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(context)) => {
+                (context.request_id.clone(), context.http.source_ip.clone())
+            }
+            _ => (None, None),
+        };
+        let request_id = context_id
+            .or_else(|| request.lambda_context_ref().map(|c| c.request_id.clone()))
+            .filter(|id| !id.is_empty())
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let user_agent = request
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(256).collect());
+        Caller {
+            request_id,
+            ip,
+            user_agent,
+        }
+    }
+}
+
+/// Serves one request for `function`: routing, rate limits, the flow, and the mapping of its
+/// outcome to a response. Never fails: errors become problem+json.
+pub async fn handle(app: &App, function: Function, request: Request) -> Response<Body> {
+    let caller = Caller::of(&request);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %caller.request_id,
+        method = %request.method(),
+        path = %request.uri().path(),
+    );
+    async move {
+        let started = Instant::now();
+        let mut response = match dispatch(app, function, &caller, &request).await {
+            Ok(response) => response,
+            Err(error) => {
+                let problem = problem::problem(&error);
+                if let Some(cause) = problem.cause {
+                    tracing::error!(code = problem.code, cause = %cause, "request failed");
+                }
+                problem.into_response(&caller.request_id)
+            }
+        };
+        if let Ok(id) = HeaderValue::from_str(&caller.request_id) {
+            response.headers_mut().insert("x-request-id", id);
+        }
+        tracing::info!(
+            status = response.status().as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "request"
+        );
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+async fn dispatch(
+    app: &App,
+    function: Function,
+    caller: &Caller,
+    request: &Request,
+) -> Result<Response<Body>> {
+    if body_bytes(request).len() > MAX_BODY_BYTES {
+        return Err(Error::PayloadTooLarge);
+    }
+    let route = find_route(function, request.method(), request.uri().path())?;
+    if let Some(group) = route.rate_group() {
+        app.check_ip_rate(group, caller).await?;
+    }
+    match route {
+        Route::Signup => {
+            let signed_up = signup::signup(
+                app,
+                signup::SignupRequest::from_json(JsonBody::parse(request)?)?,
+            )
+            .await?;
+            json(StatusCode::CREATED, &signed_up)
+        }
+        Route::UsernameSuggestion => {
+            let email = query_param(request, "email").unwrap_or_default();
+            let username = signup::suggest_username(app, &email).await?;
+            json(StatusCode::OK, &serde_json::json!({ "username": username }))
+        }
+        Route::Login => {
+            let grant = login::login(
+                app,
+                caller,
+                login::LoginRequest::from_json(JsonBody::parse(request)?)?,
+            )
+            .await?;
+            tokens(&grant)
+        }
+        Route::Me => {
+            let claims = app.authenticate(bearer(request)?).await?;
+            json(StatusCode::OK, &me::me(app, &claims).await?)
+        }
+        Route::Config => json(StatusCode::OK, &discovery::client_config(&app.config)),
+        Route::Health => json(StatusCode::OK, &serde_json::json!({ "status": "ok" })),
+        Route::OpenIdConfiguration => {
+            cacheable(json(StatusCode::OK, &discovery::openid_configuration(app)))
+        }
+        Route::Jwks => cacheable(json(StatusCode::OK, &app.keys.jwks())),
+    }
+}
+
+fn query_param(request: &Request, name: &str) -> Option<String> {
+    let query = request.uri().query()?;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// The Bearer token of the request, or 401.
+fn bearer(request: &Request) -> Result<&str> {
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(Error::Unauthorized)?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or(Error::Unauthorized)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(Error::Unauthorized);
+    }
+    Ok(token.trim())
+}
+
+pub fn json(status: StatusCode, value: &impl Serialize) -> Result<Response<Body>> {
+    let body = serde_json::to_string(value).map_err(Error::internal)?;
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::Text(body))
+        .map_err(Error::internal)
+}
+
+/// A response that carries tokens: never cached anywhere.
+fn tokens(value: &impl Serialize) -> Result<Response<Body>> {
+    json(StatusCode::OK, value)
+}
+
+/// Discovery documents: shared caches may keep them a few minutes.
+fn cacheable(response: Result<Response<Body>>) -> Result<Response<Body>> {
+    let mut response = response?;
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_belong_to_their_function() {
+        assert_eq!(
+            find_route(Function::Login, &Method::POST, "/v1/login").unwrap(),
+            Route::Login
+        );
+        assert_eq!(
+            find_route(Function::Local, &Method::POST, "/v1/login/").unwrap(),
+            Route::Login
+        );
+        assert!(matches!(
+            find_route(Function::Signup, &Method::POST, "/v1/login"),
+            Err(Error::NotFound)
+        ));
+        assert!(matches!(
+            find_route(Function::Local, &Method::GET, "/v1/login"),
+            Err(Error::MethodNotAllowed)
+        ));
+        assert!(matches!(
+            find_route(Function::Local, &Method::GET, "/v1/nope"),
+            Err(Error::NotFound)
+        ));
+    }
+
+    #[test]
+    fn every_route_has_a_function_that_serves_it() {
+        for (path, method, route, owner) in ROUTES {
+            assert_eq!(find_route(*owner, method, path).unwrap(), *route);
+        }
+    }
+}

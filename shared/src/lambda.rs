@@ -1,0 +1,38 @@
+//! What every Lambda function's `main` does: set up logging, read `Config` once, open the store,
+//! load the signing keys, then serve its routes.
+
+use std::sync::Arc;
+
+use lambda_http::{Body, Request, Response, service_fn};
+
+use crate::app::App;
+use crate::clock::SystemClock;
+use crate::config::{Config, Environment};
+use crate::http::{Function, handle};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Builds the function's dependencies during the Lambda init phase, so the first request does not
+/// pay for them.
+pub async fn init() -> Result<App, BoxError> {
+    let config = Config::from_env(Environment::Lambda)?;
+    crate::telemetry::init(&config.log);
+    let public_url = config
+        .public_url
+        .clone()
+        .ok_or("PORTCULLIS_PUBLIC_URL: must be set in Lambda")?;
+    let store = App::open_store(&config).await?;
+    Ok(App::new(config, &public_url, store, Arc::new(SystemClock)).await?)
+}
+
+/// Runs `function` on the Lambda runtime until the instance is shut down.
+pub async fn run(function: Function) -> Result<(), BoxError> {
+    let app = init()
+        .await
+        .inspect_err(|e| eprintln!("start-up failed: {e}"))?;
+    let app = &app;
+    lambda_http::run(service_fn(move |request: Request| async move {
+        Ok::<Response<Body>, std::convert::Infallible>(handle(app, function, request).await)
+    }))
+    .await
+}

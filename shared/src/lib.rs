@@ -1,0 +1,34 @@
+//! Portcullis: account access as small Lambda functions over one common crate.
+//!
+//! Domain rules live in modules named for them (`signup`, `login`, `lockout`, `password_policy`,
+//! ...); `store` keeps accounts; `http` maps requests to flows and errors to problem+json.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod discovery;
+pub mod email;
+pub mod error;
+pub mod grant;
+pub mod http;
+pub mod lambda;
+pub mod lockout;
+pub mod login;
+pub mod me;
+pub mod password;
+pub mod password_policy;
+pub mod rate_limit;
+pub mod secret;
+pub mod session;
+pub mod signup;
+pub mod store;
+pub mod telemetry;
+pub mod tokens;
+pub mod user;
+pub mod username;
+
+pub use app::App;
+pub use config::Config;
+pub use error::{Error, Result};
+pub use http::{Function, handle};

@@ -1,0 +1,130 @@
+//! Login with a password: `POST /v1/login`.
+//!
+//! Unknown identifiers take the same path as wrong passwords: a dummy hash is verified, a failure
+//! is counted (under a digest of the identifier) and the same 401 comes back, so neither status,
+//! body nor time tells which accounts exist. Account states are revealed only after a correct
+//! password.
+
+use crate::app::App;
+use crate::config::EmailVerification;
+use crate::email::Email;
+use crate::error::{Error, Result};
+use crate::grant::{TokenGrant, start_session};
+use crate::http::{Caller, JsonBody};
+use crate::lockout::{self, LockState, LockoutPolicy};
+use crate::secret::Secret;
+use crate::user::{User, UserStatus};
+
+/// Longer identifiers are refused outright (the longest email is 254 characters).
+const MAX_IDENTIFIER_LENGTH: usize = 320;
+
+#[derive(Debug)]
+pub struct LoginRequest {
+    pub identifier: String,
+    pub password: Secret,
+}
+
+impl LoginRequest {
+    pub fn from_json(mut body: JsonBody) -> Result<LoginRequest> {
+        let identifier = body.string("identifier", true).map(|i| i.trim().to_owned());
+        let password = body.secret("password", true);
+        if let Some(identifier) = &identifier {
+            if identifier.is_empty() {
+                body.error("identifier", "must not be empty");
+            } else if identifier.chars().count() > MAX_IDENTIFIER_LENGTH {
+                body.error(
+                    "identifier",
+                    format!("must be at most {MAX_IDENTIFIER_LENGTH} characters"),
+                );
+            }
+        }
+        if password.as_ref().is_some_and(|p| p.expose().is_empty()) {
+            body.error("password", "must not be empty");
+        }
+        body.finish()?;
+        let (Some(identifier), Some(password)) = (identifier, password) else {
+            return Err(Error::internal("a missing field was not reported"));
+        };
+        Ok(LoginRequest {
+            identifier,
+            password,
+        })
+    }
+}
+
+/// The account an identifier names, if login accepts that kind of identifier.
+async fn find_account(app: &App, identifier: &str) -> Result<Option<User>> {
+    let accepted = app.config.login_identifiers;
+    if identifier.contains('@') {
+        match Email::parse(identifier) {
+            Ok(email) if accepted.email => app.store.user_by_email(email.key()).await,
+            _ => Ok(None),
+        }
+    } else if accepted.username {
+        app.store
+            .user_by_username(&identifier.to_ascii_lowercase())
+            .await
+    } else {
+        Ok(None)
+    }
+}
+
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub async fn login(app: &App, caller: &Caller, request: LoginRequest) -> Result<TokenGrant> {
+    let policy = app.config.lockout;
+    let user = find_account(app, &request.identifier).await?;
+    let key = match &user {
+        Some(user) => lockout::account_key(&user.id),
+        None => lockout::identifier_key(&request.identifier.to_lowercase()),
+    };
+    let record = app.store.lockout(&key).await?;
+    let now = app.clock.now();
+    if let LockState::Locked { until } = policy.state(record.as_ref(), now) {
+        return Err(Error::AccountLocked {
+            retry_after: now.seconds_until(until),
+        });
+    }
+
+    let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
+    if !app.passwords.verify(&request.password, hash).await? {
+        record_failure(app, &policy, &key).await?;
+        return Err(Error::InvalidCredentials);
+    }
+    let Some(user) = user else {
+        return Err(Error::InvalidCredentials);
+    };
+    if record.is_some() {
+        app.store.clear_lockout(&key).await?;
+    }
+    check_status(app, &user)?;
+    let grant = start_session(app, &user, caller).await?;
+    tracing::info!(user_id = %user.id, session_id = %grant.session_id, "logged in");
+    Ok(grant)
+}
+
+/// Counts one failed password check; the failure that reaches the threshold writes the lock.
+async fn record_failure(app: &App, policy: &LockoutPolicy, key: &str) -> Result<()> {
+    let write = policy.failure_write(app.clock.now());
+    let record = app.store.record_failure(key, write).await?;
+    if policy.locks(&record) {
+        let until = write.now.plus(policy.duration);
+        app.store
+            .lock(key, until, write.expires_at.max(until))
+            .await?;
+        tracing::warn!(failures = record.failures, "login locked");
+    }
+    Ok(())
+}
+
+/// Whether an account whose password was right may have a session.
+fn check_status(app: &App, user: &User) -> Result<()> {
+    match user.status {
+        UserStatus::Active => Ok(()),
+        UserStatus::PendingVerification => match app.config.email_verification {
+            EmailVerification::Required => Err(Error::EmailNotVerified),
+            EmailVerification::Optional | EmailVerification::Off => Ok(()),
+        },
+        UserStatus::PendingApproval => Err(Error::PendingApproval),
+        UserStatus::Disabled => Err(Error::AccountDisabled),
+    }
+}

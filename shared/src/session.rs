@@ -1,0 +1,24 @@
+//! Sessions: what a refresh token is tied to, and what an access token's `sid` names.
+
+use crate::clock::UnixTime;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub id: String,
+    pub user_id: String,
+    /// SHA-256 digest of the current refresh token; the token itself is never stored.
+    pub refresh_digest: String,
+    pub created_at: UnixTime,
+    pub last_used_at: UnixTime,
+    /// The absolute end of the session, whatever the refreshes.
+    pub expires_at: UnixTime,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub revoked_at: Option<UnixTime>,
+}
+
+impl Session {
+    pub fn is_live(&self, now: UnixTime) -> bool {
+        self.revoked_at.is_none() && now < self.expires_at
+    }
+}

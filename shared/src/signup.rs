@@ -1,0 +1,192 @@
+//! Signup: `POST /v1/signup` and `GET /v1/username-suggestion`.
+
+use serde::Serialize;
+
+use crate::app::App;
+use crate::config::{EmailVerification, SignupMode};
+use crate::email::Email;
+use crate::error::{Error, Result};
+use crate::http::JsonBody;
+use crate::password_policy::PersonalWords;
+use crate::secret::Secret;
+use crate::user::{User, UserStatus, new_user_id};
+use crate::username::{self, Username};
+
+const MAX_NAME_LENGTH: usize = 150;
+
+#[derive(Debug)]
+pub struct SignupRequest {
+    pub email: Email,
+    pub password: Secret,
+    pub username: Option<Username>,
+    pub first_name: String,
+    pub last_name: String,
+    pub invitation_token: Option<Secret>,
+}
+
+impl SignupRequest {
+    /// Reads and validates the body, naming every bad field at once.
+    pub fn from_json(mut body: JsonBody) -> Result<SignupRequest> {
+        let email = body.string("email", true);
+        let password = body.secret("password", true);
+        let accept_terms = body.bool("accept_terms", true);
+        let username = body.string("username", false);
+        let first_name = body.string("first_name", false).unwrap_or_default();
+        let last_name = body.string("last_name", false).unwrap_or_default();
+        let invitation_token = body.secret("invitation_token", false);
+
+        let email = email.and_then(|e| match Email::parse(&e) {
+            Ok(email) => Some(email),
+            Err(message) => {
+                body.error("email", message);
+                None
+            }
+        });
+        let username = match username.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(name) => match Username::parse(name) {
+                Ok(name) => Some(name),
+                Err(problems) => {
+                    for problem in problems {
+                        body.error("username", problem);
+                    }
+                    None
+                }
+            },
+        };
+        if accept_terms == Some(false) {
+            body.error("accept_terms", "must be accepted");
+        }
+        for (field, value) in [("first_name", &first_name), ("last_name", &last_name)] {
+            if value.chars().count() > MAX_NAME_LENGTH {
+                body.error(
+                    field,
+                    format!("must be at most {MAX_NAME_LENGTH} characters"),
+                );
+            }
+            if value.chars().any(char::is_control) {
+                body.error(field, "must not contain control characters");
+            }
+        }
+        body.finish()?;
+        let (Some(email), Some(password)) = (email, password) else {
+            return Err(Error::internal("a missing field was not reported"));
+        };
+        Ok(SignupRequest {
+            email,
+            password,
+            username,
+            first_name: first_name.trim().to_owned(),
+            last_name: last_name.trim().to_owned(),
+            invitation_token,
+        })
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct SignedUp {
+    pub user_id: String,
+    pub username: String,
+    pub email: String,
+    pub status: &'static str,
+}
+
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub async fn signup(app: &App, request: SignupRequest) -> Result<SignedUp> {
+    let config = &app.config;
+    match config.signup_mode {
+        SignupMode::Disabled => return Err(Error::SignupDisabled),
+        // Invitations are issued by administrators; a token that names none is invalid.
+        SignupMode::Invitation => {
+            return Err(match request.invitation_token {
+                None => Error::InvitationRequired,
+                Some(_) => Error::InvitationInvalid,
+            });
+        }
+        SignupMode::Open | SignupMode::Approval => {}
+    }
+
+    let base = match &request.username {
+        Some(name) => name.as_str().to_owned(),
+        None => username::suggestion_base(&request.email),
+    };
+    let problems = config.password_policy.check(
+        request.password.expose(),
+        PersonalWords {
+            username: Some(&base),
+            email_local_part: Some(request.email.local_part()),
+        },
+    );
+    if !problems.is_empty() {
+        return Err(Error::WeakPassword {
+            field: "password",
+            problems,
+        });
+    }
+
+    let status = if config.email_verification == EmailVerification::Required {
+        UserStatus::PendingVerification
+    } else if config.signup_mode == SignupMode::Approval {
+        UserStatus::PendingApproval
+    } else {
+        UserStatus::Active
+    };
+    let mut user = User {
+        id: new_user_id(),
+        email: request.email,
+        username: request
+            .username
+            .clone()
+            .unwrap_or_else(|| Username::from_stored(base.clone())),
+        password_hash: Some(app.passwords.hash(&request.password).await?),
+        first_name: request.first_name,
+        last_name: request.last_name,
+        email_verified: false,
+        status,
+        roles: vec!["user".to_owned()],
+        created_at: app.clock.now(),
+    };
+
+    if request.username.is_some() {
+        app.store.create_user(&user).await?;
+    } else {
+        // A suggested name may be claimed between the look-up and the write: try the next one.
+        let mut created = false;
+        for candidate in username::candidates(&base) {
+            if app.store.user_by_username(candidate.key()).await?.is_some() {
+                continue;
+            }
+            user.username = candidate;
+            match app.store.create_user(&user).await {
+                Ok(()) => {
+                    created = true;
+                    break;
+                }
+                Err(Error::UsernameTaken) => continue,
+                Err(other) => return Err(other),
+            }
+        }
+        if !created {
+            return Err(Error::UsernameTaken);
+        }
+    }
+    tracing::info!(user_id = %user.id, status = user.status.as_str(), "account created");
+    Ok(SignedUp {
+        user_id: user.id,
+        username: user.username.as_str().to_owned(),
+        email: user.email.as_str().to_owned(),
+        status: user.status.as_str(),
+    })
+}
+
+/// A username derived from the email's local part that is free right now.
+pub async fn suggest_username(app: &App, email: &str) -> Result<String> {
+    let email = Email::parse(email).map_err(|message| Error::invalid_field("email", message))?;
+    let base = username::suggestion_base(&email);
+    for candidate in username::candidates(&base) {
+        if app.store.user_by_username(candidate.key()).await?.is_none() {
+            return Ok(candidate.as_str().to_owned());
+        }
+    }
+    Err(Error::UsernameTaken)
+}

@@ -1,0 +1,437 @@
+//! The embedded store: one SQLite file in WAL mode. Every call runs on a blocking thread, so the
+//! async runtime never waits on the disk; one connection serialises writes, which is what SQLite
+//! does anyway, and makes each method's statement atomic.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::clock::UnixTime;
+use crate::email::Email;
+use crate::error::{Error, Result};
+use crate::lockout::{FailureWrite, LockoutRecord};
+use crate::session::Session;
+use crate::store::Store;
+use crate::tokens::SigningKeyRecord;
+use crate::user::{User, UserStatus};
+use crate::username::Username;
+
+/// Schema versions, applied in order and recorded in `PRAGMA user_version`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL,
+    email_key TEXT NOT NULL UNIQUE,
+    username TEXT NOT NULL,
+    username_key TEXT NOT NULL UNIQUE,
+    password_hash TEXT,
+    first_name TEXT NOT NULL,
+    last_name TEXT NOT NULL,
+    email_verified INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE lockouts (
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    last_failure_at INTEGER NOT NULL,
+    locked_until INTEGER,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE counters (
+    key TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    refresh_digest TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    ip TEXT,
+    user_agent TEXT,
+    revoked_at INTEGER
+);
+CREATE INDEX sessions_by_user ON sessions (user_id);
+CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY,
+    private_der BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    retired_at INTEGER
+);
+"#];
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<SqliteStore> {
+        let path = path.to_owned();
+        let conn = tokio::task::spawn_blocking(move || -> Result<Connection> {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| Error::internal(format!("creating {}: {e}", parent.display())))?;
+            }
+            let mut conn = Connection::open(&path).map_err(sql)?;
+            prepare(&mut conn)?;
+            Ok(conn)
+        })
+        .await
+        .map_err(|e| Error::internal(format!("opening the database: {e}")))??;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn call<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| Error::internal("database connection poisoned"))?;
+            work(&mut guard)
+        })
+        .await
+        .map_err(|e| Error::internal(format!("database task: {e}")))?
+    }
+}
+
+fn prepare(conn: &mut Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(sql)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(sql)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(sql)?;
+    let version: usize = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(sql)?;
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction().map_err(sql)?;
+        tx.execute_batch(migration).map_err(sql)?;
+        tx.pragma_update(None, "user_version", index + 1)
+            .map_err(sql)?;
+        tx.commit().map_err(sql)?;
+    }
+    Ok(())
+}
+
+/// SQLite busy or locked is a passing condition (another process holds the write lock); anything
+/// else is unexpected.
+fn sql(error: rusqlite::Error) -> Error {
+    if let rusqlite::Error::SqliteFailure(failure, _) = &error
+        && matches!(
+            failure.code,
+            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+        )
+    {
+        return Error::Unavailable {
+            retry_after: 1,
+            cause: Box::new(error),
+        };
+    }
+    Error::internal(error)
+}
+
+const USER_COLUMNS: &str = "id, email, username, password_hash, first_name, last_name, \
+                            email_verified, status, roles, created_at";
+
+fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
+    let status: String = row.get(7)?;
+    let roles: String = row.get(8)?;
+    Ok(User {
+        id: row.get(0)?,
+        email: Email::from_stored(row.get(1)?),
+        username: Username::from_stored(row.get(2)?),
+        password_hash: row.get(3)?,
+        first_name: row.get(4)?,
+        last_name: row.get(5)?,
+        email_verified: row.get(6)?,
+        status: UserStatus::parse(&status).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, status.into())
+        })?,
+        roles: serde_json::from_str(&roles).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        created_at: UnixTime(row.get(9)?),
+    })
+}
+
+fn user_where(conn: &Connection, column: &str, value: &str) -> Result<Option<User>> {
+    conn.query_row(
+        &format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1"),
+        [value],
+        user_from_row,
+    )
+    .optional()
+    .map_err(sql)
+}
+
+fn lockout_from_row(row: &Row<'_>) -> rusqlite::Result<LockoutRecord> {
+    Ok(LockoutRecord {
+        failures: row.get(0)?,
+        last_failure_at: UnixTime(row.get(1)?),
+        locked_until: row.get::<_, Option<i64>>(2)?.map(UnixTime),
+    })
+}
+
+fn session_from_row(row: &Row<'_>) -> rusqlite::Result<Session> {
+    Ok(Session {
+        id: row.get(0)?,
+        user_id: row.get(1)?,
+        refresh_digest: row.get(2)?,
+        created_at: UnixTime(row.get(3)?),
+        last_used_at: UnixTime(row.get(4)?),
+        expires_at: UnixTime(row.get(5)?),
+        ip: row.get(6)?,
+        user_agent: row.get(7)?,
+        revoked_at: row.get::<_, Option<i64>>(8)?.map(UnixTime),
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    #[tracing::instrument(skip_all, fields(user_id = %user.id), err)]
+    async fn create_user(&self, user: &User) -> Result<()> {
+        let user = user.clone();
+        self.call(move |conn| {
+            let tx = conn.transaction().map_err(sql)?;
+            // Email is checked first so the answer is the same whichever write would collide.
+            let email_taken: bool = tx
+                .query_row(
+                    "SELECT 1 FROM users WHERE email_key = ?1",
+                    [user.email.key()],
+                    |_| Ok(()),
+                )
+                .optional()
+                .map_err(sql)?
+                .is_some();
+            if email_taken {
+                return Err(Error::EmailTaken);
+            }
+            let roles = serde_json::to_string(&user.roles).map_err(Error::internal)?;
+            let inserted = tx.execute(
+                "INSERT INTO users (id, email, email_key, username, username_key, password_hash, \
+                 first_name, last_name, email_verified, status, roles, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![
+                    user.id,
+                    user.email.as_str(),
+                    user.email.key(),
+                    user.username.as_str(),
+                    user.username.key(),
+                    user.password_hash,
+                    user.first_name,
+                    user.last_name,
+                    user.email_verified,
+                    user.status.as_str(),
+                    roles,
+                    user.created_at.seconds(),
+                ],
+            );
+            match inserted {
+                Ok(_) => {}
+                Err(rusqlite::Error::SqliteFailure(f, Some(message)))
+                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    return Err(if message.contains("email_key") {
+                        Error::EmailTaken
+                    } else if message.contains("username_key") {
+                        Error::UsernameTaken
+                    } else {
+                        Error::internal(message)
+                    });
+                }
+                Err(e) => return Err(sql(e)),
+            }
+            tx.commit().map_err(sql)
+        })
+        .await
+    }
+
+    async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
+        let id = id.to_owned();
+        self.call(move |conn| user_where(conn, "id", &id)).await
+    }
+
+    async fn user_by_email(&self, email_key: &str) -> Result<Option<User>> {
+        let key = email_key.to_owned();
+        self.call(move |conn| user_where(conn, "email_key", &key))
+            .await
+    }
+
+    async fn user_by_username(&self, username_key: &str) -> Result<Option<User>> {
+        let key = username_key.to_owned();
+        self.call(move |conn| user_where(conn, "username_key", &key))
+            .await
+    }
+
+    async fn lockout(&self, key: &str) -> Result<Option<LockoutRecord>> {
+        let key = key.to_owned();
+        self.call(move |conn| {
+            conn.query_row(
+                "SELECT failures, last_failure_at, locked_until FROM lockouts WHERE key = ?1",
+                [key],
+                lockout_from_row,
+            )
+            .optional()
+            .map_err(sql)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    async fn record_failure(&self, key: &str, write: FailureWrite) -> Result<LockoutRecord> {
+        let key = key.to_owned();
+        self.call(move |conn| {
+            // One statement: the run goes on or starts over, decided on the row as it is now.
+            // The right-hand sides all see the row as it was before the update.
+            conn.query_row(
+                "INSERT INTO lockouts (key, failures, last_failure_at, locked_until, expires_at) \
+                 VALUES (?1, 1, ?2, NULL, ?4) \
+                 ON CONFLICT (key) DO UPDATE SET \
+                   failures = CASE WHEN last_failure_at > ?3 \
+                       AND (locked_until IS NULL OR locked_until > ?2) \
+                       THEN failures + 1 ELSE 1 END, \
+                   locked_until = CASE WHEN last_failure_at > ?3 \
+                       AND (locked_until IS NULL OR locked_until > ?2) \
+                       THEN locked_until ELSE NULL END, \
+                   last_failure_at = ?2, \
+                   expires_at = ?4 \
+                 RETURNING failures, last_failure_at, locked_until",
+                params![
+                    key,
+                    write.now.seconds(),
+                    write.stale_before.seconds(),
+                    write.expires_at.seconds()
+                ],
+                lockout_from_row,
+            )
+            .map_err(sql)
+        })
+        .await
+    }
+
+    async fn lock(&self, key: &str, until: UnixTime, expires_at: UnixTime) -> Result<()> {
+        let key = key.to_owned();
+        self.call(move |conn| {
+            conn.execute(
+                "UPDATE lockouts SET locked_until = ?2, expires_at = max(expires_at, ?3) WHERE key = ?1",
+                params![key, until.seconds(), expires_at.seconds()],
+            )
+            .map(drop)
+            .map_err(sql)
+        })
+        .await
+    }
+
+    async fn clear_lockout(&self, key: &str) -> Result<()> {
+        let key = key.to_owned();
+        self.call(move |conn| {
+            conn.execute("DELETE FROM lockouts WHERE key = ?1", [key])
+                .map(drop)
+                .map_err(sql)
+        })
+        .await
+    }
+
+    async fn increment(&self, key: &str, expires_at: UnixTime) -> Result<u64> {
+        let key = key.to_owned();
+        self.call(move |conn| {
+            conn.query_row(
+                "INSERT INTO counters (key, count, expires_at) VALUES (?1, 1, ?2) \
+                 ON CONFLICT (key) DO UPDATE SET count = count + 1 \
+                 RETURNING count",
+                params![key, expires_at.seconds()],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|n| u64::try_from(n).unwrap_or(0))
+            .map_err(sql)
+        })
+        .await
+    }
+
+    async fn create_session(&self, session: &Session) -> Result<()> {
+        let s = session.clone();
+        self.call(move |conn| {
+            conn.execute(
+                "INSERT INTO sessions (id, user_id, refresh_digest, created_at, last_used_at, \
+                 expires_at, ip, user_agent, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    s.id,
+                    s.user_id,
+                    s.refresh_digest,
+                    s.created_at.seconds(),
+                    s.last_used_at.seconds(),
+                    s.expires_at.seconds(),
+                    s.ip,
+                    s.user_agent,
+                    s.revoked_at.map(UnixTime::seconds),
+                ],
+            )
+            .map(drop)
+            .map_err(sql)
+        })
+        .await
+    }
+
+    async fn session(&self, id: &str) -> Result<Option<Session>> {
+        let id = id.to_owned();
+        self.call(move |conn| {
+            conn.query_row(
+                "SELECT id, user_id, refresh_digest, created_at, last_used_at, expires_at, ip, \
+                 user_agent, revoked_at FROM sessions WHERE id = ?1",
+                [id],
+                session_from_row,
+            )
+            .optional()
+            .map_err(sql)
+        })
+        .await
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>> {
+        self.call(|conn| {
+            let mut statement = conn
+                .prepare("SELECT kid, private_der, created_at, retired_at FROM signing_keys")
+                .map_err(sql)?;
+            let rows = statement
+                .query_map([], |row| {
+                    Ok(SigningKeyRecord {
+                        kid: row.get(0)?,
+                        private_der: row.get(1)?,
+                        created_at: UnixTime(row.get(2)?),
+                        retired_at: row.get::<_, Option<i64>>(3)?.map(UnixTime),
+                    })
+                })
+                .map_err(sql)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)
+        })
+        .await
+    }
+
+    async fn add_first_signing_key(&self, key: &SigningKeyRecord) -> Result<bool> {
+        let key = key.clone();
+        self.call(move |conn| {
+            conn.execute(
+                "INSERT INTO signing_keys (kid, private_der, created_at, retired_at) \
+                 SELECT ?1, ?2, ?3, NULL WHERE NOT EXISTS (SELECT 1 FROM signing_keys)",
+                params![key.kid, key.private_der, key.created_at.seconds()],
+            )
+            .map(|n| n == 1)
+            .map_err(sql)
+        })
+        .await
+    }
+}

@@ -1,0 +1,66 @@
+//! Accounts.
+
+use std::fmt;
+
+use crate::clock::UnixTime;
+use crate::email::Email;
+use crate::username::Username;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserStatus {
+    PendingVerification,
+    PendingApproval,
+    Active,
+    Disabled,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::PendingVerification => "pending_verification",
+            UserStatus::PendingApproval => "pending_approval",
+            UserStatus::Active => "active",
+            UserStatus::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<UserStatus> {
+        Some(match value {
+            "pending_verification" => UserStatus::PendingVerification,
+            "pending_approval" => UserStatus::PendingApproval,
+            "active" => UserStatus::Active,
+            "disabled" => UserStatus::Disabled,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub email: Email,
+    pub username: Username,
+    /// argon2id PHC string; `None` for accounts that only sign in through a provider.
+    pub password_hash: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    pub email_verified: bool,
+    pub status: UserStatus,
+    pub roles: Vec<String>,
+    pub created_at: UnixTime,
+}
+
+/// Only what is safe to log: never the email, name or hash.
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+pub fn new_user_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,260 @@
+//! The end-to-end harness: a real `portcullis serve` (the same `serve` function, in process) on an
+//! ephemeral loopback port, over its own store, with a clock the test can move.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use portcullis::App;
+use portcullis::clock::ManualClock;
+use portcullis::config::{Config, Environment};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// A password that passes the default policy.
+pub const PASSWORD: &str = "Vx7#quartz-lamp";
+
+/// A fresh address no other test uses.
+pub fn unique_email(tag: &str) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("{tag}-{}@example.com", &id[..12])
+}
+
+/// Settings every test server starts with: cheap hashing (the cost is measured in benches, not
+/// here), no IP limit in the way, and no verification step unless a test asks for it.
+const TEST_DEFAULTS: &[(&str, &str)] = &[
+    ("PORTCULLIS_ARGON2", "m=1024,t=1,p=1"),
+    ("PORTCULLIS_IP_RATE_LIMIT", "100000/1m"),
+    ("PORTCULLIS_EMAIL_VERIFICATION", "off"),
+];
+
+pub struct Server {
+    pub api: Api,
+    pub clock: Arc<ManualClock>,
+    pub app: Arc<App>,
+    pub dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+/// A client of one server: cheap to clone into concurrently running tasks.
+#[derive(Clone)]
+pub struct Api {
+    pub url: String,
+    pub http: reqwest::Client,
+}
+
+impl std::ops::Deref for Server {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+/// Runs `count` copies of a request at once, each on its own task, and returns every reply.
+pub async fn concurrently<F, Fut>(count: usize, request: F) -> Vec<Reply>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = Reply> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..count).map(|i| tokio::spawn(request(i))).collect();
+    let mut replies = Vec::with_capacity(count);
+    for task in tasks {
+        replies.push(task.await.expect("request task"));
+    }
+    replies
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    /// The messages for one field of a problem's `errors`.
+    pub fn errors(&self, field: &str) -> Vec<String> {
+        self.body["errors"][field]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|m| m.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body without its `request_id`, to compare two problems.
+    pub fn body_without_request_id(&self) -> Value {
+        let mut body = self.body.clone();
+        if let Some(map) = body.as_object_mut() {
+            map.remove("request_id");
+        }
+        body
+    }
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        Server::with(&[]).await
+    }
+
+    /// A server whose configuration is the test defaults overridden by `vars`.
+    pub async fn with(vars: &[(&str, &str)]) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = format!("sqlite://{}", dir.path().join("portcullis.db").display());
+        let outbox = format!("outbox://{}", dir.path().join("outbox").display());
+        let mut all: Vec<(String, String)> = vec![
+            ("PORTCULLIS_STORE".into(), store),
+            ("PORTCULLIS_MAILER".into(), outbox),
+        ];
+        all.extend(
+            TEST_DEFAULTS
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        all.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let config = Config::from_vars(all, Environment::Local).expect("test configuration");
+
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("local addr"));
+        let clock = Arc::new(ManualClock::starting_now());
+        let store = App::open_store(&config).await.expect("open store");
+        let app = Arc::new(
+            App::new(config, &url.parse().expect("url"), store, clock.clone())
+                .await
+                .expect("app"),
+        );
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(portcullis_cli::serve::serve(app.clone(), listener, async {
+            let _ = stopped.await;
+        }));
+        Server {
+            api: Api {
+                url,
+                http: reqwest::Client::new(),
+            },
+            clock,
+            app,
+            dir,
+            stop: Some(stop),
+        }
+    }
+
+    pub fn outbox(&self) -> PathBuf {
+        self.dir.path().join("outbox")
+    }
+}
+
+impl Api {
+    async fn reply(response: reqwest::Response) -> Reply {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        Api::reply(response).await
+    }
+
+    /// A POST with a raw body and content type, for malformed input.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Reply {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        Api::reply(response).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("request");
+        Api::reply(response).await
+    }
+
+    pub async fn get_with_token(&self, path: &str, token: &str) -> Reply {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        Api::reply(response).await
+    }
+
+    pub async fn signup(&self, email: &str, password: &str) -> Reply {
+        self.post(
+            "/v1/signup",
+            json!({ "email": email, "password": password, "accept_terms": true }),
+        )
+        .await
+    }
+
+    /// Signs up and asserts it worked; returns the user's id and username.
+    pub async fn signed_up(&self, email: &str) -> (String, String) {
+        let reply = self.signup(email, PASSWORD).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        (
+            reply.body["user_id"].as_str().unwrap().to_owned(),
+            reply.body["username"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    pub async fn login(&self, identifier: &str, password: &str) -> Reply {
+        self.post(
+            "/v1/login",
+            json!({ "identifier": identifier, "password": password }),
+        )
+        .await
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
