@@ -1,0 +1,89 @@
+//! Latency figures for docs/performance.md: argon2id at the production cost, and signup and login
+//! over real HTTP against the local server. Run with `scripts/bench` (or `cargo bench --bench
+//! latency`). It prints figures; it asserts nothing about speed.
+
+use std::time::{Duration, Instant};
+
+use portcullis::config::Argon2Cost;
+use portcullis::password::PasswordHasher;
+use portcullis::secret::Secret;
+use portcullis_tests::{PASSWORD, Server, unique_email};
+
+const SAMPLES: usize = 50;
+
+fn summary(label: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let p95 = samples[(samples.len() * 95 / 100).min(samples.len() - 1)];
+    println!(
+        "{label:<40} n={:<3} median {:>7.2} ms   p95 {:>7.2} ms   max {:>7.2} ms",
+        samples.len(),
+        ms(samples[samples.len() / 2]),
+        ms(p95),
+        ms(*samples.last().unwrap()),
+    );
+}
+
+async fn time<F: std::future::Future>(f: impl Fn() -> F, n: usize) -> Vec<Duration> {
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        f().await;
+        samples.push(started.elapsed());
+    }
+    samples
+}
+
+#[tokio::main]
+async fn main() {
+    let production = Argon2Cost {
+        memory_kib: 19456,
+        iterations: 2,
+        parallelism: 1,
+    };
+    let hasher = PasswordHasher::new(production).unwrap();
+    let password = Secret::new(PASSWORD);
+    summary(
+        "argon2id hash (m=19456,t=2,p=1)",
+        time(|| hasher.hash(&password), 20).await,
+    );
+    let hash = hasher.hash(&password).await.unwrap();
+    summary(
+        "argon2id verify (m=19456,t=2,p=1)",
+        time(|| hasher.verify(&password, Some(&hash)), 20).await,
+    );
+
+    let server = Server::with(&[("PORTCULLIS_ARGON2", "m=19456,t=2,p=1")]).await;
+    let signups = time(
+        || async {
+            let reply = server.signup(&unique_email("bench"), PASSWORD).await;
+            assert_eq!(reply.status, 201);
+        },
+        SAMPLES,
+    )
+    .await;
+    summary("POST /v1/signup (SQLite)", signups);
+
+    let email = unique_email("bench-login");
+    server.signed_up(&email).await;
+    summary(
+        "POST /v1/login, right password",
+        time(|| server.login(&email, PASSWORD), SAMPLES).await,
+    );
+    // Interleaved so both see the same machine state; every identifier is fresh so no lockout.
+    let mut wrong = Vec::new();
+    let mut unknown = Vec::new();
+    for _ in 0..SAMPLES {
+        let victim = unique_email("bench-wrong");
+        server.signed_up(&victim).await;
+        let started = Instant::now();
+        server.login(&victim, "Wrong-pass-1!").await;
+        wrong.push(started.elapsed());
+        let nobody = unique_email("bench-nobody");
+        let started = Instant::now();
+        server.login(&nobody, "Wrong-pass-1!").await;
+        unknown.push(started.elapsed());
+    }
+    summary("POST /v1/login, wrong password", wrong);
+    summary("POST /v1/login, unknown user", unknown);
+}
