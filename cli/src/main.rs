@@ -6,9 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use portcullis::App;
-use portcullis::clock::SystemClock;
 use portcullis::config::{Config, Environment};
+use portcullis::{App, Deps};
 use tokio::net::TcpListener;
 
 #[derive(Parser)]
@@ -30,6 +29,19 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
     },
+    /// The DynamoDB table that PORTCULLIS_STORE names (dynamodb://<table>).
+    Table {
+        #[command(subcommand)]
+        command: TableCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TableCommand {
+    /// Create the table with its index and TTL; succeeds when it already exists.
+    Create,
+    /// Show the table's status, item count, index and TTL.
+    Describe,
 }
 
 #[tokio::main]
@@ -45,6 +57,7 @@ async fn main() -> ExitCode {
     portcullis::telemetry::init(&config.log);
     let outcome = match cli.command {
         Command::Serve { addr } => serve(config, addr).await,
+        Command::Table { command } => table(config, command).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -64,9 +77,25 @@ async fn serve(config: Config, addr: SocketAddr) -> anyhow::Result<()> {
         None => format!("http://{local}").parse()?,
     };
     tracing::info!(url = %public_url, "Portcullis listening on http://{local}");
-    let store = App::open_store(&config).await?;
-    let app = Arc::new(App::new(config, &public_url, store, Arc::new(SystemClock)).await?);
+    let deps = Deps::from_config(&config).await?;
+    let app = Arc::new(App::new(config, &public_url, deps).await?);
     portcullis_cli::serve::serve(app, listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn table(config: Config, command: TableCommand) -> anyhow::Result<()> {
+    let portcullis::config::StoreLocation::DynamoDb { table } = &config.store else {
+        anyhow::bail!("PORTCULLIS_STORE does not name a DynamoDB table (dynamodb://<table>)");
+    };
+    let endpoint = config.dynamodb_endpoint.as_ref().map(|u| u.as_str());
+    let store = portcullis::store::DynamoStore::connect(table, endpoint).await;
+    match command {
+        TableCommand::Create => {
+            store.create_table().await?;
+            println!("{}", store.describe_table().await?);
+        }
+        TableCommand::Describe => println!("{}", store.describe_table().await?),
+    }
     Ok(())
 }
 

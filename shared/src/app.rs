@@ -4,12 +4,13 @@ use std::sync::Arc;
 
 use url::Url;
 
-use crate::clock::Clock;
-use crate::config::{Config, StoreLocation};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, MailerLocation, StoreLocation};
 use crate::error::{Error, Result};
 use crate::http::{Caller, RateGroup};
+use crate::mail::{Mailer, NoMailer, Outbox};
 use crate::password::PasswordHasher;
-use crate::store::{SqliteStore, Store};
+use crate::store::Store;
 use crate::tokens::{AccessClaims, Keyring, SigningKeyRecord};
 
 pub struct App {
@@ -17,20 +18,80 @@ pub struct App {
     /// `iss` of access tokens: the public URL without a trailing slash.
     pub issuer: String,
     pub store: Arc<dyn Store>,
+    pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub passwords: PasswordHasher,
     pub keys: Keyring,
 }
 
+/// What the app talks to: built from `Config` in production, by hand in tests.
+pub struct Deps {
+    pub store: Arc<dyn Store>,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Deps {
+    /// The store and mailer that `PORTCULLIS_STORE` and `PORTCULLIS_MAILER` name, on the real clock.
+    pub async fn from_config(config: &Config) -> Result<Deps> {
+        Ok(Deps {
+            store: open_store(config).await?,
+            mailer: open_mailer(config).await?,
+            clock: Arc::new(SystemClock),
+        })
+    }
+}
+
+/// Opens the store that `PORTCULLIS_STORE` names.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
+    match &config.store {
+        #[cfg(feature = "sqlite")]
+        StoreLocation::Sqlite(path) => Ok(Arc::new(crate::store::SqliteStore::open(path).await?)),
+        #[cfg(feature = "dynamodb")]
+        StoreLocation::DynamoDb { table } => Ok(Arc::new(
+            crate::store::DynamoStore::connect(
+                table,
+                config.dynamodb_endpoint.as_ref().map(|u| u.as_str()),
+            )
+            .await,
+        )),
+        #[allow(unreachable_patterns)]
+        other => Err(Error::internal(format!(
+            "this build has no support for the store {other:?}"
+        ))),
+    }
+}
+
+/// Opens the mailer that `PORTCULLIS_MAILER` names.
+pub async fn open_mailer(config: &Config) -> Result<Arc<dyn Mailer>> {
+    match &config.mailer {
+        None => Ok(Arc::new(NoMailer)),
+        Some(MailerLocation::Outbox(dir)) => Ok(Arc::new(Outbox::new(dir))),
+        #[cfg(feature = "ses")]
+        Some(MailerLocation::Ses { from }) => Ok(Arc::new(
+            crate::mail::Ses::connect(
+                from,
+                config.ses_configuration_set.clone(),
+                config.ses_endpoint.as_ref().map(|u| u.as_str()),
+            )
+            .await,
+        )),
+        #[allow(unreachable_patterns)]
+        Some(other) => Err(Error::internal(format!(
+            "this build has no support for the mailer {other:?}"
+        ))),
+    }
+}
+
 impl App {
     /// Builds the app over an open store. On the very first start this generates the signing key
     /// and keeps it in the store; of several instances starting at once, one key wins.
-    pub async fn new(
-        config: Config,
-        public_url: &Url,
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-    ) -> Result<App> {
+    pub async fn new(config: Config, public_url: &Url, deps: Deps) -> Result<App> {
+        let Deps {
+            store,
+            mailer,
+            clock,
+        } = deps;
         let mut records = store.signing_keys().await?;
         if records.is_empty() {
             let record = SigningKeyRecord::generate(clock.now()).await?;
@@ -45,19 +106,10 @@ impl App {
             passwords: PasswordHasher::new(config.argon2)?,
             config,
             store,
+            mailer,
             clock,
             keys,
         })
-    }
-
-    /// Opens the store that `PORTCULLIS_STORE` names.
-    pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
-        match &config.store {
-            StoreLocation::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path).await?)),
-            StoreLocation::DynamoDb { .. } => Err(Error::internal(
-                "the DynamoDB store is not available in this build",
-            )),
-        }
     }
 
     /// Counts the request against its client IP's limit for the route group.

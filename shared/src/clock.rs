@@ -54,6 +54,16 @@ pub trait Clock: Send + Sync + 'static {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
+impl SystemClock {
+    /// Milliseconds since the epoch, for names that sort by time (outbox files).
+    pub fn now_millis(&self) -> u128 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0)
+    }
+}
+
 impl Clock for SystemClock {
     fn now(&self) -> UnixTime {
         let secs = SystemTime::now()

@@ -129,6 +129,7 @@ pub struct Config {
     pub dynamodb_endpoint: Option<Url>,
     pub ses_endpoint: Option<Url>,
     pub mailer: Option<MailerLocation>,
+    pub ses_configuration_set: Option<String>,
     /// `None` locally means "the server's own URL", decided when the listener is bound.
     pub public_url: Option<Url>,
     pub ui_url: Option<Url>,
@@ -178,6 +179,7 @@ pub const VARIABLES: &[&str] = &[
     "PORTCULLIS_DYNAMODB_ENDPOINT",
     "PORTCULLIS_SES_ENDPOINT",
     "PORTCULLIS_MAILER",
+    "PORTCULLIS_SES_CONFIGURATION_SET",
     "PORTCULLIS_PUBLIC_URL",
     "PORTCULLIS_UI_URL",
     "PORTCULLIS_SIGNUP_MODE",
@@ -363,6 +365,7 @@ impl Config {
                 .map(|v| parse_base_url("PORTCULLIS_SES_ENDPOINT", v))
                 .transpose()?,
             mailer,
+            ses_configuration_set: get("PORTCULLIS_SES_CONFIGURATION_SET").map(str::to_owned),
             public_url,
             ui_url,
             signup_mode,

@@ -1,12 +1,9 @@
 //! What every Lambda function's `main` does: set up logging, read `Config` once, open the store,
 //! load the signing keys, then serve its routes.
 
-use std::sync::Arc;
-
 use lambda_http::{Body, Request, Response, service_fn};
 
-use crate::app::App;
-use crate::clock::SystemClock;
+use crate::app::{App, Deps};
 use crate::config::{Config, Environment};
 use crate::http::{Function, handle};
 
@@ -21,8 +18,10 @@ pub async fn init() -> Result<App, BoxError> {
         .public_url
         .clone()
         .ok_or("PORTCULLIS_PUBLIC_URL: must be set in Lambda")?;
-    let store = App::open_store(&config).await?;
-    Ok(App::new(config, &public_url, store, Arc::new(SystemClock)).await?)
+    // Opening the store reads the signing keys: that also opens the connection (and its TLS
+    // session) during init, so the first request does not pay for it.
+    let deps = Deps::from_config(&config).await?;
+    Ok(App::new(config, &public_url, deps).await?)
 }
 
 /// Runs `function` on the Lambda runtime until the instance is shut down.

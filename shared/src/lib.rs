@@ -15,6 +15,7 @@ pub mod http;
 pub mod lambda;
 pub mod lockout;
 pub mod login;
+pub mod mail;
 pub mod me;
 pub mod password;
 pub mod password_policy;
@@ -28,7 +29,7 @@ pub mod tokens;
 pub mod user;
 pub mod username;
 
-pub use app::App;
+pub use app::{App, Deps};
 pub use config::Config;
 pub use error::{Error, Result};
 pub use http::{Function, handle};

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use portcullis::config::Argon2Cost;
 use portcullis::password::PasswordHasher;
 use portcullis::secret::Secret;
-use portcullis_tests::{PASSWORD, Server, unique_email};
+use portcullis_tests::{Backend, PASSWORD, Server, unique_email};
 
 const SAMPLES: usize = 50;
 
@@ -53,7 +53,16 @@ async fn main() {
         time(|| hasher.verify(&password, Some(&hash)), 20).await,
     );
 
-    let server = Server::with(&[("PORTCULLIS_ARGON2", "m=19456,t=2,p=1")]).await;
+    for (backend, store) in [
+        (Backend::Sqlite, "SQLite"),
+        (Backend::DynamoDb, "DynamoDB emulator"),
+    ] {
+        let server = Server::with(backend, &[("PORTCULLIS_ARGON2", "m=19456,t=2,p=1")]).await;
+        requests(&server, store).await;
+    }
+}
+
+async fn requests(server: &Server, store: &str) {
     let signups = time(
         || async {
             let reply = server.signup(&unique_email("bench"), PASSWORD).await;
@@ -62,12 +71,12 @@ async fn main() {
         SAMPLES,
     )
     .await;
-    summary("POST /v1/signup (SQLite)", signups);
+    summary(&format!("POST /v1/signup ({store})"), signups);
 
     let email = unique_email("bench-login");
     server.signed_up(&email).await;
     summary(
-        "POST /v1/login, right password",
+        &format!("POST /v1/login, right password ({store})"),
         time(|| server.login(&email, PASSWORD), SAMPLES).await,
     );
     // Interleaved so both see the same machine state; every identifier is fresh so no lockout.
@@ -84,6 +93,6 @@ async fn main() {
         server.login(&nobody, "Wrong-pass-1!").await;
         unknown.push(started.elapsed());
     }
-    summary("POST /v1/login, wrong password", wrong);
-    summary("POST /v1/login, unknown user", unknown);
+    summary(&format!("POST /v1/login, wrong password ({store})"), wrong);
+    summary(&format!("POST /v1/login, unknown user ({store})"), unknown);
 }

@@ -2,12 +2,16 @@
 //! ephemeral loopback port, over its own store, with a clock the test can move.
 #![forbid(unsafe_code)]
 
+pub mod emulator;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use portcullis::App;
 use portcullis::clock::ManualClock;
 use portcullis::config::{Config, Environment};
+use portcullis::mail::{Mailer, Outbox};
+use portcullis::store::Store;
+use portcullis::{App, Deps};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
@@ -31,8 +35,41 @@ const TEST_DEFAULTS: &[(&str, &str)] = &[
     ("PORTCULLIS_EMAIL_VERIFICATION", "off"),
 ];
 
+/// Which store (and mailer) a server runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite and the outbox folder: the embedded defaults.
+    Sqlite,
+    /// DynamoDB and SES, in the emulator.
+    DynamoDb,
+}
+
+/// Runs each named `async fn(Backend)` test twice, as `sqlite::name` and `dynamodb::name`.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name($crate::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name($crate::Backend::DynamoDb).await;
+                }
+            )*
+        }
+    };
+}
+
 pub struct Server {
     pub api: Api,
+    pub backend: Backend,
     pub clock: Arc<ManualClock>,
     pub app: Arc<App>,
     pub dir: tempfile::TempDir,
@@ -106,18 +143,26 @@ impl Reply {
 }
 
 impl Server {
-    pub async fn start() -> Server {
-        Server::with(&[]).await
+    pub async fn start(backend: Backend) -> Server {
+        Server::with(backend, &[]).await
     }
 
     /// A server whose configuration is the test defaults overridden by `vars`.
-    pub async fn with(vars: &[(&str, &str)]) -> Server {
+    pub async fn with(backend: Backend, vars: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = format!("sqlite://{}", dir.path().join("portcullis.db").display());
-        let outbox = format!("outbox://{}", dir.path().join("outbox").display());
+        let (store_var, mailer_var) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("portcullis.db").display()),
+                format!("outbox://{}", dir.path().join("outbox").display()),
+            ),
+            Backend::DynamoDb => (
+                "dynamodb://set-by-the-harness".to_owned(),
+                format!("ses://{}", emulator::SENDER),
+            ),
+        };
         let mut all: Vec<(String, String)> = vec![
-            ("PORTCULLIS_STORE".into(), store),
-            ("PORTCULLIS_MAILER".into(), outbox),
+            ("PORTCULLIS_STORE".into(), store_var),
+            ("PORTCULLIS_MAILER".into(), mailer_var),
         ];
         all.extend(
             TEST_DEFAULTS
@@ -130,9 +175,25 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("local addr"));
         let clock = Arc::new(ManualClock::starting_now());
-        let store = App::open_store(&config).await.expect("open store");
+        let (store, mailer): (Arc<dyn Store>, Arc<dyn Mailer>) = match backend {
+            Backend::Sqlite => (
+                portcullis::app::open_store(&config)
+                    .await
+                    .expect("open store"),
+                Arc::new(Outbox::new(dir.path().join("outbox"))),
+            ),
+            Backend::DynamoDb => (
+                Arc::new(emulator::fresh_table().await),
+                Arc::new(emulator::verified_sender().await),
+            ),
+        };
+        let deps = Deps {
+            store,
+            mailer,
+            clock: clock.clone(),
+        };
         let app = Arc::new(
-            App::new(config, &url.parse().expect("url"), store, clock.clone())
+            App::new(config, &url.parse().expect("url"), deps)
                 .await
                 .expect("app"),
         );
@@ -145,6 +206,7 @@ impl Server {
                 url,
                 http: reqwest::Client::new(),
             },
+            backend,
             clock,
             app,
             dir,

@@ -1,18 +1,20 @@
 //! Discovery and the fixed HTTP behaviours.
 
-use portcullis_tests::Server;
+use portcullis_tests::{Backend, Server, on_both_stores};
 use reqwest::StatusCode;
 use serde_json::json;
 
-#[tokio::test]
-async fn health_config_and_discovery_answer() {
-    let server = Server::with(&[
-        ("PORTCULLIS_SIGNUP_MODE", "approval"),
-        ("PORTCULLIS_LOGIN_IDENTIFIERS", "email"),
-        ("PORTCULLIS_PASSWORD_RESET", "disabled"),
-        ("PORTCULLIS_OAUTH_GITHUB_CLIENT_ID", "id"),
-        ("PORTCULLIS_OAUTH_GITHUB_CLIENT_SECRET", "secret"),
-    ])
+async fn health_config_and_discovery_answer(backend: Backend) {
+    let server = Server::with(
+        backend,
+        &[
+            ("PORTCULLIS_SIGNUP_MODE", "approval"),
+            ("PORTCULLIS_LOGIN_IDENTIFIERS", "email"),
+            ("PORTCULLIS_PASSWORD_RESET", "disabled"),
+            ("PORTCULLIS_OAUTH_GITHUB_CLIENT_ID", "id"),
+            ("PORTCULLIS_OAUTH_GITHUB_CLIENT_SECRET", "secret"),
+        ],
+    )
     .await;
     let health = server.get("/v1/health").await;
     assert_eq!(
@@ -49,9 +51,8 @@ async fn health_config_and_discovery_answer() {
     assert!(jwks.header("cache-control").unwrap().starts_with("public"));
 }
 
-#[tokio::test]
-async fn unknown_routes_and_methods_are_problems() {
-    let server = Server::start().await;
+async fn unknown_routes_and_methods_are_problems(backend: Backend) {
+    let server = Server::start(backend).await;
     let reply = server.get("/v1/nothing-here").await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(reply.code(), "not_found");
@@ -70,7 +71,7 @@ async fn unknown_routes_and_methods_are_problems() {
 
 #[tokio::test]
 async fn the_signing_key_survives_a_restart() {
-    let server = Server::start().await;
+    let server = Server::start(Backend::Sqlite).await;
     let first = server.get("/.well-known/jwks.json").await.body;
     let store = server.dir.path().join("portcullis.db");
     let config = portcullis::Config::from_vars(
@@ -81,14 +82,14 @@ async fn the_signing_key_survives_a_restart() {
         portcullis::config::Environment::Local,
     )
     .unwrap();
-    let reopened = portcullis::App::open_store(&config).await.unwrap();
-    let app = portcullis::App::new(
-        config,
-        &server.url.parse().unwrap(),
-        reopened,
-        std::sync::Arc::new(portcullis::clock::SystemClock),
-    )
-    .await
-    .unwrap();
+    let deps = portcullis::Deps::from_config(&config).await.unwrap();
+    let app = portcullis::App::new(config, &server.url.parse().unwrap(), deps)
+        .await
+        .unwrap();
     assert_eq!(app.keys.jwks(), first);
 }
+
+on_both_stores!(
+    health_config_and_discovery_answer,
+    unknown_routes_and_methods_are_problems,
+);

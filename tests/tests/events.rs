@@ -6,7 +6,8 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 use portcullis::clock::ManualClock;
 use portcullis::config::{Config, Environment};
-use portcullis::{App, Function, handle};
+use portcullis::mail::NoMailer;
+use portcullis::{App, Deps, Function, handle};
 use serde_json::Value;
 
 fn event(name: &str) -> Request {
@@ -29,11 +30,13 @@ async fn app(dir: &tempfile::TempDir) -> App {
         Environment::Lambda,
     )
     .expect("config");
-    let store = App::open_store(&config).await.expect("store");
+    let deps = Deps {
+        store: portcullis::app::open_store(&config).await.expect("store"),
+        mailer: Arc::new(NoMailer),
+        clock: Arc::new(ManualClock::starting_now()),
+    };
     let url = config.public_url.clone().expect("public url");
-    App::new(config, &url, store, Arc::new(ManualClock::starting_now()))
-        .await
-        .expect("app")
+    App::new(config, &url, deps).await.expect("app")
 }
 
 fn json(response: &Response<Body>) -> Value {

@@ -4,15 +4,14 @@ use std::time::Duration;
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use portcullis_tests::{PASSWORD, Server, concurrently, unique_email};
+use portcullis_tests::{Backend, PASSWORD, Server, concurrently, on_both_stores, unique_email};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
-#[tokio::test]
-async fn logs_in_by_email_in_any_case_and_by_username() {
-    let server = Server::start().await;
+async fn logs_in_by_email_in_any_case_and_by_username(backend: Backend) {
+    let server = Server::start(backend).await;
     let email = unique_email("login");
     let (user_id, username) = server.signed_up(&email).await;
 
@@ -39,9 +38,8 @@ async fn logs_in_by_email_in_any_case_and_by_username() {
     }
 }
 
-#[tokio::test]
-async fn wrong_password_and_unknown_user_look_the_same() {
-    let server = Server::start().await;
+async fn wrong_password_and_unknown_user_look_the_same(backend: Backend) {
+    let server = Server::start(backend).await;
     let email = unique_email("same");
     let (_, username) = server.signed_up(&email).await;
 
@@ -64,9 +62,8 @@ async fn wrong_password_and_unknown_user_look_the_same() {
     }
 }
 
-#[tokio::test]
-async fn identifiers_follow_the_configuration() {
-    let server = Server::with(&[("PORTCULLIS_LOGIN_IDENTIFIERS", "email")]).await;
+async fn identifiers_follow_the_configuration(backend: Backend) {
+    let server = Server::with(backend, &[("PORTCULLIS_LOGIN_IDENTIFIERS", "email")]).await;
     let email = unique_email("emailonly");
     let (_, username) = server.signed_up(&email).await;
     assert_eq!(server.login(&email, PASSWORD).await.status, StatusCode::OK);
@@ -74,7 +71,7 @@ async fn identifiers_follow_the_configuration() {
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(reply.code(), "invalid_credentials");
 
-    let server = Server::with(&[("PORTCULLIS_LOGIN_IDENTIFIERS", "username")]).await;
+    let server = Server::with(backend, &[("PORTCULLIS_LOGIN_IDENTIFIERS", "username")]).await;
     let email = unique_email("nameonly");
     let (_, username) = server.signed_up(&email).await;
     assert_eq!(
@@ -87,9 +84,8 @@ async fn identifiers_follow_the_configuration() {
     );
 }
 
-#[tokio::test]
-async fn account_states_show_only_after_a_correct_password() {
-    let server = Server::with(&[("PORTCULLIS_EMAIL_VERIFICATION", "required")]).await;
+async fn account_states_show_only_after_a_correct_password(backend: Backend) {
+    let server = Server::with(backend, &[("PORTCULLIS_EMAIL_VERIFICATION", "required")]).await;
     let email = unique_email("unverified");
     server.signed_up(&email).await;
     let reply = server.login(&email, "Wrong-pass-1!").await;
@@ -98,7 +94,7 @@ async fn account_states_show_only_after_a_correct_password() {
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert_eq!(reply.code(), "email_not_verified");
 
-    let server = Server::with(&[("PORTCULLIS_SIGNUP_MODE", "approval")]).await;
+    let server = Server::with(backend, &[("PORTCULLIS_SIGNUP_MODE", "approval")]).await;
     let email = unique_email("waiting");
     server.signed_up(&email).await;
     assert_eq!(
@@ -110,9 +106,8 @@ async fn account_states_show_only_after_a_correct_password() {
     assert_eq!(reply.code(), "pending_approval");
 }
 
-#[tokio::test]
-async fn bad_login_bodies_name_their_fields() {
-    let server = Server::start().await;
+async fn bad_login_bodies_name_their_fields(backend: Backend) {
+    let server = Server::start(backend).await;
     let reply = server.post("/v1/login", json!({"identifier": 7})).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.errors("identifier"), vec!["must be a string"]);
@@ -131,9 +126,8 @@ async fn fail(server: &Server, identifier: &str, times: usize) {
     }
 }
 
-#[tokio::test]
-async fn ten_failures_lock_the_account_for_twenty_minutes() {
-    let server = Server::start().await;
+async fn ten_failures_lock_the_account_for_twenty_minutes(backend: Backend) {
+    let server = Server::start(backend).await;
     let email = unique_email("lock");
     let (_, username) = server.signed_up(&email).await;
 
@@ -171,12 +165,14 @@ async fn ten_failures_lock_the_account_for_twenty_minutes() {
     assert_eq!(server.login(&email, PASSWORD).await.status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn after_a_lock_expires_the_count_starts_over() {
-    let server = Server::with(&[
-        ("PORTCULLIS_LOCKOUT_THRESHOLD", "3"),
-        ("PORTCULLIS_LOCKOUT_DURATION", "2m"),
-    ])
+async fn after_a_lock_expires_the_count_starts_over(backend: Backend) {
+    let server = Server::with(
+        backend,
+        &[
+            ("PORTCULLIS_LOCKOUT_THRESHOLD", "3"),
+            ("PORTCULLIS_LOCKOUT_DURATION", "2m"),
+        ],
+    )
     .await;
     let email = unique_email("relock");
     server.signed_up(&email).await;
@@ -190,9 +186,8 @@ async fn after_a_lock_expires_the_count_starts_over() {
     assert_eq!(server.login(&email, PASSWORD).await.status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn failures_are_forgotten_after_the_lockout_duration() {
-    let server = Server::with(&[("PORTCULLIS_LOCKOUT_THRESHOLD", "3")]).await;
+async fn failures_are_forgotten_after_the_lockout_duration(backend: Backend) {
+    let server = Server::with(backend, &[("PORTCULLIS_LOCKOUT_THRESHOLD", "3")]).await;
     let email = unique_email("forget");
     server.signed_up(&email).await;
     fail(&server, &email, 2).await;
@@ -201,9 +196,8 @@ async fn failures_are_forgotten_after_the_lockout_duration() {
     assert_eq!(server.login(&email, PASSWORD).await.status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn unknown_identifiers_lock_exactly_like_accounts() {
-    let server = Server::start().await;
+async fn unknown_identifiers_lock_exactly_like_accounts(backend: Backend) {
+    let server = Server::start(backend).await;
     let nobody = unique_email("ghost");
     fail(&server, &nobody, 10).await;
     let reply = server.login(&nobody, "Wrong-pass-1!").await;
@@ -215,9 +209,8 @@ async fn unknown_identifiers_lock_exactly_like_accounts() {
     assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_wrong_passwords_are_counted_exactly() {
-    let server = Server::start().await;
+async fn concurrent_wrong_passwords_are_counted_exactly(backend: Backend) {
+    let server = Server::start(backend).await;
 
     // Nine at once leave the account open: the next right password gets in.
     let email = unique_email("nine");
@@ -246,9 +239,8 @@ async fn concurrent_wrong_passwords_are_counted_exactly() {
     assert_eq!(reply.header("retry-after"), Some("1200"));
 }
 
-#[tokio::test]
-async fn the_ip_rate_limit_answers_429_with_retry_after() {
-    let server = Server::with(&[("PORTCULLIS_IP_RATE_LIMIT", "3/1m")]).await;
+async fn the_ip_rate_limit_answers_429_with_retry_after(backend: Backend) {
+    let server = Server::with(backend, &[("PORTCULLIS_IP_RATE_LIMIT", "3/1m")]).await;
     for _ in 0..3 {
         assert_eq!(
             server.login("someone", "Wrong-pass-1!").await.status,
@@ -275,9 +267,8 @@ async fn the_ip_rate_limit_answers_429_with_retry_after() {
     );
 }
 
-#[tokio::test]
-async fn the_access_token_verifies_against_the_served_jwks() {
-    let server = Server::start().await;
+async fn the_access_token_verifies_against_the_served_jwks(backend: Backend) {
+    let server = Server::start(backend).await;
     let email = unique_email("jwt");
     let (user_id, username) = server.signed_up(&email).await;
     let reply = server.login(&email, PASSWORD).await;
@@ -327,9 +318,8 @@ async fn the_access_token_verifies_against_the_served_jwks() {
     assert_eq!(me.body["status"], "active");
 }
 
-#[tokio::test]
-async fn me_refuses_missing_malformed_and_expired_tokens() {
-    let server = Server::start().await;
+async fn me_refuses_missing_malformed_and_expired_tokens(backend: Backend) {
+    let server = Server::start(backend).await;
     let email = unique_email("me");
     server.signed_up(&email).await;
     let token = server.login(&email, PASSWORD).await.body["access_token"]
@@ -359,10 +349,9 @@ async fn me_refuses_missing_malformed_and_expired_tokens() {
     );
 }
 
-#[tokio::test]
-async fn a_token_from_another_issuer_is_refused() {
-    let a = Server::start().await;
-    let b = Server::start().await;
+async fn a_token_from_another_issuer_is_refused(backend: Backend) {
+    let a = Server::start(backend).await;
+    let b = Server::start(backend).await;
     let email = unique_email("cross");
     a.signed_up(&email).await;
     let token = a.login(&email, PASSWORD).await.body["access_token"]
@@ -374,3 +363,20 @@ async fn a_token_from_another_issuer_is_refused() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+on_both_stores!(
+    logs_in_by_email_in_any_case_and_by_username,
+    wrong_password_and_unknown_user_look_the_same,
+    identifiers_follow_the_configuration,
+    account_states_show_only_after_a_correct_password,
+    bad_login_bodies_name_their_fields,
+    ten_failures_lock_the_account_for_twenty_minutes,
+    after_a_lock_expires_the_count_starts_over,
+    failures_are_forgotten_after_the_lockout_duration,
+    unknown_identifiers_lock_exactly_like_accounts,
+    concurrent_wrong_passwords_are_counted_exactly,
+    the_ip_rate_limit_answers_429_with_retry_after,
+    the_access_token_verifies_against_the_served_jwks,
+    me_refuses_missing_malformed_and_expired_tokens,
+    a_token_from_another_issuer_is_refused,
+);

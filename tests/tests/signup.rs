@@ -1,12 +1,11 @@
 //! Signup over real HTTP.
 
-use portcullis_tests::{PASSWORD, Server, concurrently, unique_email};
+use portcullis_tests::{Backend, PASSWORD, Server, concurrently, on_both_stores, unique_email};
 use reqwest::StatusCode;
 use serde_json::json;
 
-#[tokio::test]
-async fn signup_creates_an_active_account_with_a_suggested_username() {
-    let server = Server::start().await;
+async fn signup_creates_an_active_account_with_a_suggested_username(backend: Backend) {
+    let server = Server::start(backend).await;
     let email = unique_email("Alice.Smith");
     let reply = server.signup(&format!("  {email} "), PASSWORD).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
@@ -17,30 +16,27 @@ async fn signup_creates_an_active_account_with_a_suggested_username() {
     assert!(uuid::Uuid::parse_str(reply.body["user_id"].as_str().unwrap()).is_ok());
 }
 
-#[tokio::test]
-async fn verification_required_makes_the_account_pending() {
-    let server = Server::with(&[("PORTCULLIS_EMAIL_VERIFICATION", "required")]).await;
+async fn verification_required_makes_the_account_pending(backend: Backend) {
+    let server = Server::with(backend, &[("PORTCULLIS_EMAIL_VERIFICATION", "required")]).await;
     let reply = server.signup(&unique_email("pending"), PASSWORD).await;
     assert_eq!(reply.status, StatusCode::CREATED);
     assert_eq!(reply.body["status"], "pending_verification");
 }
 
-#[tokio::test]
-async fn approval_mode_makes_the_account_wait_for_an_admin() {
-    let server = Server::with(&[("PORTCULLIS_SIGNUP_MODE", "approval")]).await;
+async fn approval_mode_makes_the_account_wait_for_an_admin(backend: Backend) {
+    let server = Server::with(backend, &[("PORTCULLIS_SIGNUP_MODE", "approval")]).await;
     let reply = server.signup(&unique_email("approval"), PASSWORD).await;
     assert_eq!(reply.status, StatusCode::CREATED);
     assert_eq!(reply.body["status"], "pending_approval");
 }
 
-#[tokio::test]
-async fn closed_and_invitation_modes_refuse_plain_signups() {
-    let closed = Server::with(&[("PORTCULLIS_SIGNUP_MODE", "disabled")]).await;
+async fn closed_and_invitation_modes_refuse_plain_signups(backend: Backend) {
+    let closed = Server::with(backend, &[("PORTCULLIS_SIGNUP_MODE", "disabled")]).await;
     let reply = closed.signup(&unique_email("closed"), PASSWORD).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert_eq!(reply.code(), "signup_disabled");
 
-    let invited = Server::with(&[("PORTCULLIS_SIGNUP_MODE", "invitation")]).await;
+    let invited = Server::with(backend, &[("PORTCULLIS_SIGNUP_MODE", "invitation")]).await;
     let reply = invited.signup(&unique_email("uninvited"), PASSWORD).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert_eq!(reply.code(), "invitation_required");
@@ -54,9 +50,8 @@ async fn closed_and_invitation_modes_refuse_plain_signups() {
     assert_eq!(reply.code(), "invitation_invalid");
 }
 
-#[tokio::test]
-async fn a_chosen_username_is_kept_and_must_be_unique_case_insensitively() {
-    let server = Server::start().await;
+async fn a_chosen_username_is_kept_and_must_be_unique_case_insensitively(backend: Backend) {
+    let server = Server::start(backend).await;
     let name = format!("Chosen_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let reply = server
         .post(
@@ -79,9 +74,8 @@ async fn a_chosen_username_is_kept_and_must_be_unique_case_insensitively() {
     assert_eq!(reply.code(), "username_taken");
 }
 
-#[tokio::test]
-async fn an_email_registers_once_whatever_its_case() {
-    let server = Server::start().await;
+async fn an_email_registers_once_whatever_its_case(backend: Backend) {
+    let server = Server::start(backend).await;
     let email = unique_email("twice");
     server.signed_up(&email).await;
     let reply = server.signup(&email.to_uppercase(), PASSWORD).await;
@@ -89,9 +83,8 @@ async fn an_email_registers_once_whatever_its_case() {
     assert_eq!(reply.code(), "email_taken");
 }
 
-#[tokio::test]
-async fn suggestions_are_free_at_the_time_of_asking() {
-    let server = Server::start().await;
+async fn suggestions_are_free_at_the_time_of_asking(backend: Backend) {
+    let server = Server::start(backend).await;
     let local = format!("sugg{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
     let reply = server
         .get(&format!(
@@ -123,9 +116,8 @@ async fn suggestions_are_free_at_the_time_of_asking() {
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
-async fn every_broken_password_rule_is_listed() {
-    let server = Server::start().await;
+async fn every_broken_password_rule_is_listed(backend: Backend) {
+    let server = Server::start(backend).await;
     let cases: &[(&str, &[&str])] = &[
         (
             "short",
@@ -178,9 +170,8 @@ async fn every_broken_password_rule_is_listed() {
     );
 }
 
-#[tokio::test]
-async fn bad_fields_are_each_named() {
-    let server = Server::start().await;
+async fn bad_fields_are_each_named(backend: Backend) {
+    let server = Server::start(backend).await;
     let reply = server
         .post(
             "/v1/signup",
@@ -203,9 +194,8 @@ async fn bad_fields_are_each_named() {
     assert!(reply.errors("password").is_empty());
 }
 
-#[tokio::test]
-async fn wrong_types_and_missing_fields_are_each_named() {
-    let server = Server::start().await;
+async fn wrong_types_and_missing_fields_are_each_named(backend: Backend) {
+    let server = Server::start(backend).await;
     let reply = server
         .post(
             "/v1/signup",
@@ -228,9 +218,8 @@ async fn wrong_types_and_missing_fields_are_each_named() {
     );
 }
 
-#[tokio::test]
-async fn malformed_bodies_get_clear_4xx() {
-    let server = Server::start().await;
+async fn malformed_bodies_get_clear_4xx(backend: Backend) {
+    let server = Server::start(backend).await;
     let reply = server
         .post_raw("/v1/signup", "application/json", "{\"email\": ")
         .await;
@@ -267,9 +256,8 @@ async fn malformed_bodies_get_clear_4xx() {
     assert_eq!(reply.code(), "payload_too_large");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_signups_for_one_email_make_exactly_one_account() {
-    let server = Server::start().await;
+async fn concurrent_signups_for_one_email_make_exactly_one_account(backend: Backend) {
+    let server = Server::start(backend).await;
     let email = unique_email("race");
     let replies = concurrently(8, |i| {
         let api = server.api.clone();
@@ -294,9 +282,8 @@ async fn concurrent_signups_for_one_email_make_exactly_one_account() {
     assert_eq!(login.status, StatusCode::OK);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_signups_with_one_suggested_name_all_get_distinct_names() {
-    let server = Server::start().await;
+async fn concurrent_signups_with_one_suggested_name_all_get_distinct_names(backend: Backend) {
+    let server = Server::start(backend).await;
     let local = format!("same{}", &uuid::Uuid::new_v4().simple().to_string()[..6]);
     let replies = concurrently(6, |i| {
         let api = server.api.clone();
@@ -316,3 +303,19 @@ async fn concurrent_signups_with_one_suggested_name_all_get_distinct_names() {
     assert_eq!(names.len(), 6);
     assert!(names.iter().all(|n| n.starts_with(&local)));
 }
+
+on_both_stores!(
+    signup_creates_an_active_account_with_a_suggested_username,
+    verification_required_makes_the_account_pending,
+    approval_mode_makes_the_account_wait_for_an_admin,
+    closed_and_invitation_modes_refuse_plain_signups,
+    a_chosen_username_is_kept_and_must_be_unique_case_insensitively,
+    an_email_registers_once_whatever_its_case,
+    suggestions_are_free_at_the_time_of_asking,
+    every_broken_password_rule_is_listed,
+    bad_fields_are_each_named,
+    wrong_types_and_missing_fields_are_each_named,
+    malformed_bodies_get_clear_4xx,
+    concurrent_signups_for_one_email_make_exactly_one_account,
+    concurrent_signups_with_one_suggested_name_all_get_distinct_names,
+);

@@ -5,8 +5,14 @@
 //! store, never by a read followed by a write in the flow, so concurrent requests can't lose or
 //! duplicate anything.
 
+#[cfg(feature = "dynamodb")]
+mod dynamodb;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 
+#[cfg(feature = "dynamodb")]
+pub use dynamodb::DynamoStore;
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;

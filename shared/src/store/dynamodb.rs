@@ -1,0 +1,810 @@
+//! The cloud store: one DynamoDB table (single-table design, docs/dynamodb.md).
+//!
+//! Every `Store` method is one conditional write or one transaction, so the outcome of concurrent
+//! requests is decided by DynamoDB, never by a read followed by a write here. Reads that decide
+//! anything are strongly consistent. Items that expire carry `expires_at` (the table's TTL
+//! attribute), and are also checked on read, because TTL deletes late.
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, Put, ReturnValue, ScalarAttributeType,
+    TimeToLiveSpecification, TransactWriteItem,
+};
+
+use crate::clock::UnixTime;
+use crate::email::Email;
+use crate::error::{Error, Result};
+use crate::lockout::{FailureWrite, LockoutRecord};
+use crate::session::Session;
+use crate::store::Store;
+use crate::tokens::SigningKeyRecord;
+use crate::user::{User, UserStatus};
+use crate::username::Username;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// The TTL attribute of the table.
+pub const TTL_ATTRIBUTE: &str = "expires_at";
+/// The one global secondary index: users by email (admin listing), sessions by user.
+pub const GSI1: &str = "gsi1";
+
+/// Conditional writes that lose to a concurrent writer are tried again this many times.
+const MAX_ATTEMPTS: usize = 8;
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> DynamoStore {
+        DynamoStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// A client from the environment's AWS configuration (region, credentials), at `endpoint`
+    /// when given (an emulator).
+    pub async fn connect(table: &str, endpoint: Option<&str>) -> DynamoStore {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(endpoint) = endpoint {
+            loader = loader.endpoint_url(endpoint);
+        }
+        let sdk = loader.load().await;
+        DynamoStore::new(Client::new(&sdk), table)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Creates the table with its index and TTL; succeeds when it already exists.
+    pub async fn create_table(&self) -> Result<()> {
+        let key = |name: &str, kind| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .map_err(Error::internal)
+        };
+        let attribute = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(Error::internal)
+        };
+        let index = GlobalSecondaryIndex::builder()
+            .index_name(GSI1)
+            .key_schema(key("gsi1pk", KeyType::Hash)?)
+            .key_schema(key("gsi1sk", KeyType::Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
+            .build()
+            .map_err(Error::internal)?;
+        let created = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(key("pk", KeyType::Hash)?)
+            .key_schema(key("sk", KeyType::Range)?)
+            .attribute_definitions(attribute("pk")?)
+            .attribute_definitions(attribute("sk")?)
+            .attribute_definitions(attribute("gsi1pk")?)
+            .attribute_definitions(attribute("gsi1sk")?)
+            .global_secondary_indexes(index)
+            .send()
+            .await;
+        match created {
+            Ok(_) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_in_use_exception()) => {}
+            Err(e) => return Err(sdk_error(e)),
+        }
+        self.wait_until_active().await?;
+        let ttl = self
+            .client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(TTL_ATTRIBUTE)
+                    .enabled(true)
+                    .build()
+                    .map_err(Error::internal)?,
+            )
+            .send()
+            .await;
+        match ttl {
+            Ok(_) => Ok(()),
+            // Already enabled: DynamoDB refuses to set it twice.
+            Err(e)
+                if e.as_service_error().is_some_and(|s| {
+                    s.code() == Some("ValidationException")
+                        && s.message().is_some_and(|m| m.contains("already enabled"))
+                }) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
+    async fn wait_until_active(&self) -> Result<()> {
+        for _ in 0..120 {
+            let described = self
+                .client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            let status = described
+                .table()
+                .and_then(|t| t.table_status())
+                .map(|s| s.as_str().to_owned());
+            if status.as_deref() == Some("ACTIVE") {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        Err(Error::internal(format!(
+            "table {} did not become active",
+            self.table
+        )))
+    }
+
+    /// A one-paragraph description of the table: status, items, index, TTL.
+    pub async fn describe_table(&self) -> Result<String> {
+        let described = self
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let table = described
+            .table()
+            .ok_or_else(|| Error::internal("no table description"))?;
+        let ttl = self
+            .client
+            .describe_time_to_live()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let ttl = ttl
+            .time_to_live_description()
+            .map(|d| {
+                format!(
+                    "{} on {}",
+                    d.time_to_live_status().map_or("unknown", |s| s.as_str()),
+                    d.attribute_name().unwrap_or("-")
+                )
+            })
+            .unwrap_or_else(|| "unknown".to_owned());
+        let indexes: Vec<&str> = table
+            .global_secondary_indexes()
+            .iter()
+            .filter_map(|i| i.index_name())
+            .collect();
+        Ok(format!(
+            "table {}: {}, {} items, indexes [{}], TTL {}",
+            self.table,
+            table.table_status().map_or("unknown", |s| s.as_str()),
+            table.item_count().unwrap_or(0),
+            indexes.join(", "),
+            ttl
+        ))
+    }
+
+    async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(output.item().cloned())
+    }
+
+    async fn user_by_claim(&self, pk: &str, sk: &str) -> Result<Option<User>> {
+        let Some(claim) = self.get(pk, sk).await? else {
+            return Ok(None);
+        };
+        let user_id = get_s(&claim, "user_id")?;
+        self.user_by_id(&user_id).await
+    }
+}
+
+// Keys of every item type (docs/dynamodb.md).
+fn user_pk(id: &str) -> String {
+    format!("USER#{id}")
+}
+fn email_pk(key: &str) -> String {
+    format!("EMAIL#{key}")
+}
+fn username_pk(key: &str) -> String {
+    format!("USERNAME#{key}")
+}
+fn lockout_pk(key: &str) -> String {
+    format!("LOCKOUT#{key}")
+}
+fn counter_pk(key: &str) -> String {
+    format!("COUNTER#{key}")
+}
+fn session_pk(id: &str) -> String {
+    format!("SESSION#{id}")
+}
+const SIGNING_KEYS_PK: &str = "SIGNING_KEYS";
+/// Claimed once, by the instance whose first key is stored.
+const FIRST_KEY_SK: &str = "#FIRST";
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn malformed(name: &str) -> Error {
+    Error::internal(format!("stored item has a missing or malformed {name}"))
+}
+
+fn get_s(item: &Item, name: &str) -> Result<String> {
+    match item.get(name) {
+        Some(AttributeValue::S(value)) => Ok(value.clone()),
+        _ => Err(malformed(name)),
+    }
+}
+
+fn get_opt_s(item: &Item, name: &str) -> Result<Option<String>> {
+    match item.get(name) {
+        None | Some(AttributeValue::Null(_)) => Ok(None),
+        Some(AttributeValue::S(value)) => Ok(Some(value.clone())),
+        Some(_) => Err(malformed(name)),
+    }
+}
+
+fn get_n(item: &Item, name: &str) -> Result<i64> {
+    match item.get(name) {
+        Some(AttributeValue::N(value)) => value.parse().map_err(|_| malformed(name)),
+        _ => Err(malformed(name)),
+    }
+}
+
+fn get_opt_n(item: &Item, name: &str) -> Result<Option<i64>> {
+    match item.get(name) {
+        None | Some(AttributeValue::Null(_)) => Ok(None),
+        Some(AttributeValue::N(value)) => value.parse().map(Some).map_err(|_| malformed(name)),
+        Some(_) => Err(malformed(name)),
+    }
+}
+
+fn get_bool(item: &Item, name: &str) -> Result<bool> {
+    match item.get(name) {
+        Some(AttributeValue::Bool(value)) => Ok(*value),
+        _ => Err(malformed(name)),
+    }
+}
+
+fn user_item(user: &User) -> Item {
+    let mut item = Item::from([
+        ("pk".into(), s(user_pk(&user.id))),
+        ("sk".into(), s("USER")),
+        ("type".into(), s("user")),
+        ("user_id".into(), s(&user.id)),
+        ("email".into(), s(user.email.as_str())),
+        ("email_key".into(), s(user.email.key())),
+        ("username".into(), s(user.username.as_str())),
+        ("username_key".into(), s(user.username.key())),
+        ("first_name".into(), s(&user.first_name)),
+        ("last_name".into(), s(&user.last_name)),
+        (
+            "email_verified".into(),
+            AttributeValue::Bool(user.email_verified),
+        ),
+        ("status".into(), s(user.status.as_str())),
+        (
+            "roles".into(),
+            AttributeValue::L(user.roles.iter().map(s).collect()),
+        ),
+        ("created_at".into(), n(user.created_at.seconds())),
+        // Admin listing: every user in one index partition, ordered by email.
+        ("gsi1pk".into(), s("USERS")),
+        ("gsi1sk".into(), s(user.email.key())),
+    ]);
+    if let Some(hash) = &user.password_hash {
+        item.insert("password_hash".into(), s(hash));
+    }
+    item
+}
+
+fn user_from_item(item: &Item) -> Result<User> {
+    let status = get_s(item, "status")?;
+    let roles = match item.get("roles") {
+        Some(AttributeValue::L(list)) => list
+            .iter()
+            .map(|v| match v {
+                AttributeValue::S(role) => Ok(role.clone()),
+                _ => Err(malformed("roles")),
+            })
+            .collect::<Result<Vec<_>>>()?,
+        _ => return Err(malformed("roles")),
+    };
+    Ok(User {
+        id: get_s(item, "user_id")?,
+        email: Email::from_stored(get_s(item, "email")?),
+        username: Username::from_stored(get_s(item, "username")?),
+        password_hash: get_opt_s(item, "password_hash")?,
+        first_name: get_s(item, "first_name")?,
+        last_name: get_s(item, "last_name")?,
+        email_verified: get_bool(item, "email_verified")?,
+        status: UserStatus::parse(&status).ok_or_else(|| malformed("status"))?,
+        roles,
+        created_at: UnixTime(get_n(item, "created_at")?),
+    })
+}
+
+fn lockout_from_item(item: &Item) -> Result<LockoutRecord> {
+    Ok(LockoutRecord {
+        failures: u32::try_from(get_n(item, "failures")?).map_err(|_| malformed("failures"))?,
+        last_failure_at: UnixTime(get_n(item, "last_failure_at")?),
+        locked_until: get_opt_n(item, "locked_until")?.map(UnixTime),
+    })
+}
+
+fn session_item(session: &Session) -> Item {
+    let mut item = Item::from([
+        ("pk".into(), s(session_pk(&session.id))),
+        ("sk".into(), s("SESSION")),
+        ("type".into(), s("session")),
+        ("session_id".into(), s(&session.id)),
+        ("user_id".into(), s(&session.user_id)),
+        ("refresh_digest".into(), s(&session.refresh_digest)),
+        ("created_at".into(), n(session.created_at.seconds())),
+        ("last_used_at".into(), n(session.last_used_at.seconds())),
+        (TTL_ATTRIBUTE.into(), n(session.expires_at.seconds())),
+        // A user's sessions, newest last.
+        ("gsi1pk".into(), s(user_pk(&session.user_id))),
+        (
+            "gsi1sk".into(),
+            s(format!(
+                "SESSION#{:020}#{}",
+                session.created_at.seconds(),
+                session.id
+            )),
+        ),
+    ]);
+    if let Some(ip) = &session.ip {
+        item.insert("ip".into(), s(ip));
+    }
+    if let Some(agent) = &session.user_agent {
+        item.insert("user_agent".into(), s(agent));
+    }
+    if let Some(revoked) = session.revoked_at {
+        item.insert("revoked_at".into(), n(revoked.seconds()));
+    }
+    item
+}
+
+fn session_from_item(item: &Item) -> Result<Session> {
+    Ok(Session {
+        id: get_s(item, "session_id")?,
+        user_id: get_s(item, "user_id")?,
+        refresh_digest: get_s(item, "refresh_digest")?,
+        created_at: UnixTime(get_n(item, "created_at")?),
+        last_used_at: UnixTime(get_n(item, "last_used_at")?),
+        expires_at: UnixTime(get_n(item, TTL_ATTRIBUTE)?),
+        ip: get_opt_s(item, "ip")?,
+        user_agent: get_opt_s(item, "user_agent")?,
+        revoked_at: get_opt_n(item, "revoked_at")?.map(UnixTime),
+    })
+}
+
+fn signing_key_item(key: &SigningKeyRecord) -> Item {
+    use base64::Engine as _;
+    let mut item = Item::from([
+        ("pk".into(), s(SIGNING_KEYS_PK)),
+        ("sk".into(), s(format!("KEY#{}", key.kid))),
+        ("type".into(), s("signing_key")),
+        ("kid".into(), s(&key.kid)),
+        (
+            "private_der".into(),
+            s(base64::engine::general_purpose::STANDARD.encode(&key.private_der)),
+        ),
+        ("created_at".into(), n(key.created_at.seconds())),
+    ]);
+    if let Some(retired) = key.retired_at {
+        item.insert("retired_at".into(), n(retired.seconds()));
+    }
+    item
+}
+
+fn signing_key_from_item(item: &Item) -> Result<SigningKeyRecord> {
+    use base64::Engine as _;
+    Ok(SigningKeyRecord {
+        kid: get_s(item, "kid")?,
+        private_der: base64::engine::general_purpose::STANDARD
+            .decode(get_s(item, "private_der")?)
+            .map_err(|_| malformed("private_der"))?,
+        created_at: UnixTime(get_n(item, "created_at")?),
+        retired_at: get_opt_n(item, "retired_at")?.map(UnixTime),
+    })
+}
+
+/// Throttling and DynamoDB's own passing failures are 503 with `Retry-After`; the rest is a 500.
+/// The cause is kept for the log line, never shown to the client.
+fn sdk_error<E, R>(error: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let passing = match &error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+        SdkError::ServiceError(service) => matches!(
+            service.err().code(),
+            Some(
+                "ProvisionedThroughputExceededException"
+                    | "ThrottlingException"
+                    | "RequestLimitExceeded"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+                    | "TransactionConflictException"
+                    | "TransactionInProgressException"
+            )
+        ),
+        _ => false,
+    };
+    let cause = DisplayErrorContext(&error).to_string();
+    if passing {
+        Error::Unavailable {
+            retry_after: 1,
+            cause: cause.into(),
+        }
+    } else {
+        Error::internal(cause)
+    }
+}
+
+const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+/// Another transaction was touching one of the items at the same moment: try again.
+const TRANSACTION_CONFLICT: &str = "TransactionConflict";
+
+/// The reason code of each item of a cancelled transaction (`"None"` for those that were fine).
+fn cancellation(error: &SdkError<TransactWriteItemsError, HttpResponse>) -> Option<Vec<&str>> {
+    match error.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => Some(
+            cancelled
+                .cancellation_reasons()
+                .iter()
+                .map(|r| r.code().unwrap_or("None"))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// A short, growing, jittered pause before trying a contended write again.
+async fn back_off(attempt: usize) {
+    let base = 10u64 << attempt.min(5);
+    let jitter = rand::random::<u64>() % base;
+    tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
+}
+
+fn contended(what: &str) -> Error {
+    Error::Unavailable {
+        retry_after: 1,
+        cause: format!("{what}: still contended after {MAX_ATTEMPTS} attempts").into(),
+    }
+}
+
+fn put(table: &str, item: Item, condition: &str) -> Result<TransactWriteItem> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(condition)
+        .build()
+        .map_err(Error::internal)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    #[tracing::instrument(skip_all, fields(user_id = %user.id), err)]
+    async fn create_user(&self, user: &User) -> Result<()> {
+        let claim = |pk: String, sk: &str| {
+            Item::from([
+                ("pk".to_owned(), s(pk)),
+                ("sk".to_owned(), s(sk)),
+                ("type".to_owned(), s(sk.to_ascii_lowercase())),
+                ("user_id".to_owned(), s(&user.id)),
+            ])
+        };
+        let absent = "attribute_not_exists(pk)";
+        for attempt in 1..=MAX_ATTEMPTS {
+            let written = self
+                .client
+                .transact_write_items()
+                .transact_items(put(
+                    &self.table,
+                    claim(email_pk(user.email.key()), "EMAIL"),
+                    absent,
+                )?)
+                .transact_items(put(
+                    &self.table,
+                    claim(username_pk(user.username.key()), "USERNAME"),
+                    absent,
+                )?)
+                .transact_items(put(&self.table, user_item(user), absent)?)
+                .send()
+                .await;
+            let Err(error) = written else {
+                return Ok(());
+            };
+            match cancellation(&error) {
+                // The same precedence as every store: email first.
+                Some(reasons) if reasons.first() == Some(&CONDITION_FAILED) => {
+                    return Err(Error::EmailTaken);
+                }
+                Some(reasons) if reasons.get(1) == Some(&CONDITION_FAILED) => {
+                    return Err(Error::UsernameTaken);
+                }
+                Some(reasons)
+                    if reasons.contains(&TRANSACTION_CONFLICT) && attempt < MAX_ATTEMPTS =>
+                {
+                    back_off(attempt).await;
+                }
+                _ => return Err(sdk_error(error)),
+            }
+        }
+        Err(contended("account claims"))
+    }
+
+    async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
+        self.get(&user_pk(id), "USER")
+            .await?
+            .as_ref()
+            .map(user_from_item)
+            .transpose()
+    }
+
+    async fn user_by_email(&self, email_key: &str) -> Result<Option<User>> {
+        self.user_by_claim(&email_pk(email_key), "EMAIL").await
+    }
+
+    async fn user_by_username(&self, username_key: &str) -> Result<Option<User>> {
+        self.user_by_claim(&username_pk(username_key), "USERNAME")
+            .await
+    }
+
+    async fn lockout(&self, key: &str) -> Result<Option<LockoutRecord>> {
+        self.get(&lockout_pk(key), "LOCKOUT")
+            .await?
+            .as_ref()
+            .map(lockout_from_item)
+            .transpose()
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    async fn record_failure(&self, key: &str, write: FailureWrite) -> Result<LockoutRecord> {
+        let pk = lockout_pk(key);
+        // The run goes on: one more failure, if the item still says so when DynamoDB applies it.
+        let continues = "last_failure_at > :stale AND (attribute_not_exists(locked_until) OR locked_until > :now)";
+        for _ in 0..MAX_ATTEMPTS {
+            let added = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(&pk))
+                .key("sk", s("LOCKOUT"))
+                .update_expression(
+                    "ADD failures :one SET last_failure_at = :now, expires_at = :expires",
+                )
+                .condition_expression(continues)
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":now", n(write.now.seconds()))
+                .expression_attribute_values(":stale", n(write.stale_before.seconds()))
+                .expression_attribute_values(":expires", n(write.expires_at.seconds()))
+                .return_values(ReturnValue::AllNew)
+                .send()
+                .await;
+            match added {
+                Ok(output) => {
+                    let item = output.attributes().ok_or_else(|| malformed("lockout"))?;
+                    return lockout_from_item(item);
+                }
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                Err(e) => return Err(sdk_error(e)),
+            }
+            // No run to extend: start one, unless a concurrent failure just did.
+            let started = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", s(&pk))
+                .item("sk", s("LOCKOUT"))
+                .item("type", s("lockout"))
+                .item("failures", n(1))
+                .item("last_failure_at", n(write.now.seconds()))
+                .item(TTL_ATTRIBUTE, n(write.expires_at.seconds()))
+                .condition_expression(format!("attribute_not_exists(pk) OR NOT ({continues})"))
+                .expression_attribute_values(":now", n(write.now.seconds()))
+                .expression_attribute_values(":stale", n(write.stale_before.seconds()))
+                .send()
+                .await;
+            match started {
+                Ok(_) => {
+                    return Ok(LockoutRecord {
+                        failures: 1,
+                        last_failure_at: write.now,
+                        locked_until: None,
+                    });
+                }
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                Err(e) => return Err(sdk_error(e)),
+            }
+        }
+        Err(contended("lockout record"))
+    }
+
+    async fn lock(&self, key: &str, until: UnixTime, expires_at: UnixTime) -> Result<()> {
+        let locked = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(lockout_pk(key)))
+            .key("sk", s("LOCKOUT"))
+            .update_expression("SET locked_until = :until, expires_at = :expires")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":until", n(until.seconds()))
+            .expression_attribute_values(":expires", n(expires_at.seconds()))
+            .send()
+            .await;
+        match locked {
+            Ok(_) => Ok(()),
+            // Cleared by a concurrent success in between: nothing left to lock.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
+    async fn clear_lockout(&self, key: &str) -> Result<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(lockout_pk(key)))
+            .key("sk", s("LOCKOUT"))
+            .send()
+            .await
+            .map(drop)
+            .map_err(sdk_error)
+    }
+
+    async fn increment(&self, key: &str, expires_at: UnixTime) -> Result<u64> {
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(counter_pk(key)))
+            .key("sk", s("COUNTER"))
+            .update_expression("ADD #count :one SET expires_at = if_not_exists(expires_at, :expires), #type = :type")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_names("#type", "type")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":expires", n(expires_at.seconds()))
+            .expression_attribute_values(":type", s("counter"))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        let item = output.attributes().ok_or_else(|| malformed("count"))?;
+        u64::try_from(get_n(item, "count")?).map_err(|_| malformed("count"))
+    }
+
+    async fn create_session(&self, session: &Session) -> Result<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(session_item(session)))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map(drop)
+            .map_err(sdk_error)
+    }
+
+    async fn session(&self, id: &str) -> Result<Option<Session>> {
+        self.get(&session_pk(id), "SESSION")
+            .await?
+            .as_ref()
+            .map(session_from_item)
+            .transpose()
+    }
+
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :key)")
+            .expression_attribute_values(":pk", s(SIGNING_KEYS_PK))
+            .expression_attribute_values(":key", s("KEY#"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        output.items().iter().map(signing_key_from_item).collect()
+    }
+
+    async fn add_first_signing_key(&self, key: &SigningKeyRecord) -> Result<bool> {
+        let marker = Item::from([
+            ("pk".to_owned(), s(SIGNING_KEYS_PK)),
+            ("sk".to_owned(), s(FIRST_KEY_SK)),
+            ("kid".to_owned(), s(&key.kid)),
+        ]);
+        for attempt in 1..=MAX_ATTEMPTS {
+            let written = self
+                .client
+                .transact_write_items()
+                .transact_items(put(
+                    &self.table,
+                    marker.clone(),
+                    "attribute_not_exists(pk)",
+                )?)
+                .transact_items(put(
+                    &self.table,
+                    signing_key_item(key),
+                    "attribute_not_exists(pk)",
+                )?)
+                .send()
+                .await;
+            let Err(error) = written else {
+                return Ok(true);
+            };
+            match cancellation(&error) {
+                Some(reasons) if reasons.contains(&CONDITION_FAILED) => return Ok(false),
+                Some(reasons)
+                    if reasons.contains(&TRANSACTION_CONFLICT) && attempt < MAX_ATTEMPTS =>
+                {
+                    back_off(attempt).await;
+                }
+                _ => return Err(sdk_error(error)),
+            }
+        }
+        Err(contended("the first signing key"))
+    }
+}

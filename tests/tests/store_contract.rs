@@ -1,0 +1,301 @@
+//! The `Store` contract, run against SQLite and against DynamoDB in the emulator: the same
+//! calls, the same outcomes, including under concurrency.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use portcullis::Error;
+use portcullis::clock::UnixTime;
+use portcullis::email::Email;
+use portcullis::lockout::{LockoutPolicy, LockoutRecord};
+use portcullis::session::Session;
+use portcullis::store::Store;
+use portcullis::tokens::SigningKeyRecord;
+use portcullis::user::{User, UserStatus};
+use portcullis::username::Username;
+use portcullis_tests::{Backend, emulator, on_both_stores, unique_email};
+
+struct Fixture {
+    store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+}
+
+async fn open(backend: Backend) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = match backend {
+        Backend::Sqlite => Arc::new(
+            portcullis::store::SqliteStore::open(&dir.path().join("contract.db"))
+                .await
+                .unwrap(),
+        ),
+        Backend::DynamoDb => Arc::new(emulator::fresh_table().await),
+    };
+    Fixture { store, _dir: dir }
+}
+
+fn user(email: &str, username: &str) -> User {
+    User {
+        id: uuid::Uuid::new_v4().to_string(),
+        email: Email::parse(email).unwrap(),
+        username: Username::parse(username).unwrap(),
+        password_hash: Some(
+            "$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
+        ),
+        first_name: "Ada".into(),
+        last_name: "Lovelace".into(),
+        email_verified: false,
+        status: UserStatus::Active,
+        roles: vec!["user".into(), "auditor".into()],
+        created_at: UnixTime(1_700_000_000),
+    }
+}
+
+fn name() -> String {
+    format!("u-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+async fn users_are_unique_by_email_and_username(backend: Backend) {
+    let f = open(backend).await;
+    let email = unique_email("Contract");
+    let original = user(&email, &name());
+    f.store.create_user(&original).await.unwrap();
+
+    assert_eq!(
+        f.store.user_by_id(&original.id).await.unwrap(),
+        Some(original.clone())
+    );
+    assert_eq!(
+        f.store.user_by_email(&email.to_lowercase()).await.unwrap(),
+        Some(original.clone())
+    );
+    assert_eq!(
+        f.store
+            .user_by_username(original.username.key())
+            .await
+            .unwrap(),
+        Some(original.clone())
+    );
+    assert_eq!(
+        f.store.user_by_email("nobody@example.com").await.unwrap(),
+        None
+    );
+    assert_eq!(f.store.user_by_id("no-such-id").await.unwrap(), None);
+
+    let same_email = user(&email.to_uppercase(), &name());
+    assert!(matches!(
+        f.store.create_user(&same_email).await,
+        Err(Error::EmailTaken)
+    ));
+    let same_name = user(
+        &unique_email("other"),
+        &original.username.as_str().to_uppercase(),
+    );
+    assert!(matches!(
+        f.store.create_user(&same_name).await,
+        Err(Error::UsernameTaken)
+    ));
+    let both = user(&email, original.username.as_str());
+    assert!(matches!(
+        f.store.create_user(&both).await,
+        Err(Error::EmailTaken)
+    ));
+
+    // A refused account leaves nothing behind: its username is still free.
+    assert_eq!(
+        f.store
+            .user_by_username(same_email.username.key())
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(f.store.user_by_id(&same_email.id).await.unwrap(), None);
+}
+
+async fn concurrent_creates_for_one_email_make_one_account(backend: Backend) {
+    let f = open(backend).await;
+    let email = unique_email("race");
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let store = f.store.clone();
+            let candidate = user(&email, &name());
+            tokio::spawn(async move { store.create_user(&candidate).await })
+        })
+        .collect();
+    let mut created = 0;
+    let mut taken = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => created += 1,
+            Err(Error::EmailTaken) => taken += 1,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((created, taken), (1, 11));
+}
+
+fn policy() -> LockoutPolicy {
+    LockoutPolicy {
+        threshold: 3,
+        duration: Duration::from_secs(1200),
+    }
+}
+
+async fn lockout_runs_follow_the_policy(backend: Backend) {
+    let f = open(backend).await;
+    let p = policy();
+    let key = format!("account#{}", name());
+    assert_eq!(f.store.lockout(&key).await.unwrap(), None);
+
+    let at = |t| p.failure_write(UnixTime(t));
+    assert_eq!(
+        f.store
+            .record_failure(&key, at(1000))
+            .await
+            .unwrap()
+            .failures,
+        1
+    );
+    assert_eq!(
+        f.store
+            .record_failure(&key, at(1100))
+            .await
+            .unwrap()
+            .failures,
+        2
+    );
+    let third = f.store.record_failure(&key, at(1200)).await.unwrap();
+    assert_eq!(third.failures, 3);
+    assert!(p.locks(&third));
+    f.store
+        .lock(&key, UnixTime(2400), UnixTime(3600))
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store.lockout(&key).await.unwrap(),
+        Some(LockoutRecord {
+            failures: 3,
+            last_failure_at: UnixTime(1200),
+            locked_until: Some(UnixTime(2400)),
+        })
+    );
+    // Once the lock is over, the next failure starts a new run.
+    let fresh = f.store.record_failure(&key, at(2400)).await.unwrap();
+    assert_eq!((fresh.failures, fresh.locked_until), (1, None));
+    // A failure a whole duration after the last one starts over too.
+    assert_eq!(
+        f.store
+            .record_failure(&key, at(3600))
+            .await
+            .unwrap()
+            .failures,
+        1
+    );
+
+    f.store.clear_lockout(&key).await.unwrap();
+    assert_eq!(f.store.lockout(&key).await.unwrap(), None);
+    // Locking a cleared record is harmless.
+    f.store
+        .lock(&key, UnixTime(5000), UnixTime(6000))
+        .await
+        .unwrap();
+}
+
+async fn concurrent_failures_are_each_counted_once(backend: Backend) {
+    let f = open(backend).await;
+    let key = format!("identifier#{}", name());
+    let write = policy().failure_write(UnixTime(10_000));
+    let tasks: Vec<_> = (0..25)
+        .map(|_| {
+            let store = f.store.clone();
+            let key = key.clone();
+            tokio::spawn(async move { store.record_failure(&key, write).await.unwrap().failures })
+        })
+        .collect();
+    let mut seen = BTreeSet::new();
+    for task in tasks {
+        assert!(
+            seen.insert(task.await.unwrap()),
+            "a count was handed out twice"
+        );
+    }
+    assert_eq!(seen, (1..=25).collect());
+    assert_eq!(f.store.lockout(&key).await.unwrap().unwrap().failures, 25);
+}
+
+async fn counters_count_every_increment(backend: Backend) {
+    let f = open(backend).await;
+    let key = format!("ip#login#{}#1", name());
+    let tasks: Vec<_> = (0..30)
+        .map(|_| {
+            let store = f.store.clone();
+            let key = key.clone();
+            tokio::spawn(async move { store.increment(&key, UnixTime(99_999)).await.unwrap() })
+        })
+        .collect();
+    let mut seen = BTreeSet::new();
+    for task in tasks {
+        seen.insert(task.await.unwrap());
+    }
+    assert_eq!(seen, (1..=30).collect());
+    assert_eq!(f.store.increment("another", UnixTime(1)).await.unwrap(), 1);
+}
+
+async fn sessions_round_trip(backend: Backend) {
+    let f = open(backend).await;
+    let session = Session {
+        id: uuid::Uuid::new_v4().to_string(),
+        user_id: "user-1".into(),
+        refresh_digest: portcullis::tokens::digest(&name()),
+        created_at: UnixTime(100),
+        last_used_at: UnixTime(150),
+        expires_at: UnixTime(10_000),
+        ip: Some("203.0.113.7".into()),
+        user_agent: None,
+        revoked_at: None,
+    };
+    f.store.create_session(&session).await.unwrap();
+    assert_eq!(
+        f.store.session(&session.id).await.unwrap(),
+        Some(session.clone())
+    );
+    assert_eq!(f.store.session("missing").await.unwrap(), None);
+    assert!(
+        f.store.create_session(&session).await.is_err(),
+        "ids are never reused"
+    );
+}
+
+async fn exactly_one_first_signing_key(backend: Backend) {
+    let f = open(backend).await;
+    let mut keys = Vec::new();
+    for _ in 0..3 {
+        keys.push(SigningKeyRecord::generate(UnixTime(5)).await.unwrap());
+    }
+    let tasks: Vec<_> = keys
+        .iter()
+        .cloned()
+        .map(|key| {
+            let store = f.store.clone();
+            tokio::spawn(async move { store.add_first_signing_key(&key).await.unwrap() })
+        })
+        .collect();
+    let mut won = 0;
+    for task in tasks {
+        won += usize::from(task.await.unwrap());
+    }
+    assert_eq!(won, 1);
+    let stored = f.store.signing_keys().await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(keys.contains(&stored[0]));
+}
+
+on_both_stores!(
+    users_are_unique_by_email_and_username,
+    concurrent_creates_for_one_email_make_one_account,
+    lockout_runs_follow_the_policy,
+    concurrent_failures_are_each_counted_once,
+    counters_count_every_increment,
+    sessions_round_trip,
+    exactly_one_first_signing_key,
+);
