@@ -1,0 +1,37 @@
+# Shared by scripts/test and scripts/bench: the Python tools in .venv, and the emulator.
+
+# Creates .venv with moto when it is missing; `ensure_venv lambda` also adds cargo-lambda, zig and
+# cfn-lint (for packaging and the template check).
+ensure_venv() {
+  if ! .venv/bin/python -c "import moto.server" 2>/dev/null; then
+    echo "installing the DynamoDB/SES emulator (moto) in .venv" >&2
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]>=5.2,<5.3"
+  fi
+  if [ "${1:-}" = lambda ] && ! { [ -x .venv/bin/cargo-lambda ] && [ -x .venv/bin/cfn-lint ] && .venv/bin/python -c "import ziglang" 2>/dev/null; }; then
+    echo "installing cargo-lambda, zig and cfn-lint in .venv" >&2
+    .venv/bin/pip install --quiet --disable-pip-version-check "cargo-lambda>=1.8,<2" ziglang cfn-lint
+  fi
+}
+
+# Starts the emulator on a free loopback port, exports MOTO_ENDPOINT_URL, and stops it when the
+# calling script exits.
+start_emulator() {
+  emulator_log=$(mktemp)
+  .venv/bin/python scripts/emulator.py 0 >"$emulator_log" 2>&1 &
+  emulator_pid=$!
+  trap 'kill $emulator_pid 2>/dev/null; rm -f "$emulator_log"' EXIT
+  local url=""
+  for _ in $(seq 1 300); do
+    url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$emulator_log" | head -n 1 || true)
+    [ -n "$url" ] && break
+    kill -0 $emulator_pid 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -z "$url" ]; then
+    echo "the emulator did not start:" >&2
+    cat "$emulator_log" >&2
+    return 1
+  fi
+  export MOTO_ENDPOINT_URL="$url"
+}
