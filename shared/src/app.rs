@@ -6,12 +6,21 @@ use url::Url;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, MailerLocation, StoreLocation};
+use crate::email::Email;
 use crate::error::{Error, Result};
 use crate::http::{Caller, RateGroup};
+use crate::mail::Message;
 use crate::mail::{Mailer, NoMailer, Outbox};
 use crate::password::PasswordHasher;
 use crate::store::Store;
 use crate::tokens::{AccessClaims, Keyring, SigningKeyRecord};
+use crate::user::{User, UserStatus};
+
+/// Who a Bearer token speaks for.
+pub struct Authenticated {
+    pub claims: AccessClaims,
+    pub user: User,
+}
 
 pub struct App {
     pub config: Config,
@@ -128,17 +137,60 @@ impl App {
         }
     }
 
-    /// The claims of a valid access token whose session is still live, or 401.
-    pub async fn authenticate(&self, token: &str) -> Result<AccessClaims> {
+    /// The claims and account behind a valid access token whose session is still live (not
+    /// revoked, expired, or ended by a password change) and whose account is not disabled;
+    /// otherwise 401.
+    pub async fn authenticate(&self, token: &str) -> Result<Authenticated> {
         let now = self.clock.now();
         let claims = self
             .keys
             .verify(token, &self.issuer, &self.config.token_audience, now)
             .ok_or(Error::Unauthorized)?;
-        let session = self.store.session(&claims.sid).await?;
-        match session {
-            Some(session) if session.user_id == claims.sub && session.is_live(now) => Ok(claims),
-            _ => Err(Error::Unauthorized),
+        let session = self
+            .store
+            .session(&claims.sid)
+            .await?
+            .ok_or(Error::Unauthorized)?;
+        let user = self
+            .store
+            .user_by_id(&claims.sub)
+            .await?
+            .ok_or(Error::Unauthorized)?;
+        if session.user_id != user.id
+            || !session.is_live(now, user.session_epoch)
+            || user.status == UserStatus::Disabled
+        {
+            return Err(Error::Unauthorized);
+        }
+        Ok(Authenticated { claims, user })
+    }
+
+    /// Where mail links point: the UI, or the server itself.
+    pub fn ui_url(&self) -> String {
+        self.config.ui_url.as_ref().map_or_else(
+            || self.issuer.clone(),
+            |u| u.as_str().trim_end_matches('/').to_owned(),
+        )
+    }
+
+    /// Counts one mail to `email` against its per-address limit; `false` when over it.
+    pub async fn mail_allowed(&self, email: &Email) -> Result<bool> {
+        let limit = self.config.mail_rate_limit;
+        let scope = format!("mail#{}", crate::tokens::digest(email.key()));
+        let window = limit.window(&scope, self.clock.now());
+        let count = self.store.increment(&window.key, window.ends_at).await?;
+        Ok(limit.allows(count))
+    }
+
+    /// Sends a message. A failure is logged (with the request id of the span) and swallowed:
+    /// the account is never lost over a mail, and the person can ask for it again.
+    pub async fn deliver(&self, message: Result<Message>) {
+        let sent = match message {
+            Ok(message) => self.mailer.send(&message).await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = sent {
+            tracing::error!(%error, "mail not sent");
         }
     }
 }

@@ -146,6 +146,13 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub session_ttl: Duration,
     pub argon2: Argon2Cost,
+    /// The name mail speaks in.
+    pub product_name: String,
+    /// Reset requests and verification resends answer no sooner than this, so the time taken
+    /// does not tell whether a mail was sent.
+    pub mail_response_time: Duration,
+    pub verification_ttl: Duration,
+    pub reset_ttl: Duration,
     pub google: Option<OAuthClient>,
     pub google_issuer: Url,
     pub github: Option<OAuthClient>,
@@ -198,6 +205,10 @@ pub const VARIABLES: &[&str] = &[
     "PORTCULLIS_ACCESS_TOKEN_TTL",
     "PORTCULLIS_SESSION_TTL",
     "PORTCULLIS_ARGON2",
+    "PORTCULLIS_PRODUCT_NAME",
+    "PORTCULLIS_MAIL_RESPONSE_TIME",
+    "PORTCULLIS_VERIFICATION_TTL",
+    "PORTCULLIS_RESET_TTL",
     "PORTCULLIS_OAUTH_GOOGLE_CLIENT_ID",
     "PORTCULLIS_OAUTH_GOOGLE_CLIENT_SECRET",
     "PORTCULLIS_OAUTH_GOOGLE_ISSUER",
@@ -323,6 +334,19 @@ impl Config {
         let session_ttl = parse_duration(&get, "PORTCULLIS_SESSION_TTL", "30d")?;
         let argon2 = parse_argon2(get("PORTCULLIS_ARGON2").unwrap_or("m=19456,t=2,p=1"))?;
 
+        let product_name = get("PORTCULLIS_PRODUCT_NAME")
+            .unwrap_or("Portcullis")
+            .to_owned();
+        let mail_response_time =
+            humantime::parse_duration(get("PORTCULLIS_MAIL_RESPONSE_TIME").unwrap_or("400ms"))
+                .map_err(|e| {
+                    invalid(
+                        "PORTCULLIS_MAIL_RESPONSE_TIME",
+                        format!("expected a duration such as 400ms: {e}"),
+                    )
+                })?;
+        let verification_ttl = parse_duration(&get, "PORTCULLIS_VERIFICATION_TTL", "24h")?;
+        let reset_ttl = parse_duration(&get, "PORTCULLIS_RESET_TTL", "1h")?;
         let google = parse_oauth_client(&get, "GOOGLE")?;
         let github = parse_oauth_client(&get, "GITHUB")?;
         let google_issuer = parse_base_url(
@@ -381,6 +405,10 @@ impl Config {
             access_token_ttl,
             session_ttl,
             argon2,
+            product_name,
+            mail_response_time,
+            verification_ttl,
+            reset_ttl,
             google,
             google_issuer,
             github,

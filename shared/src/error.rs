@@ -75,6 +75,10 @@ pub enum Error {
     AccountLocked { retry_after: u64 },
     #[error("unauthorized")]
     Unauthorized,
+    #[error("invalid token")]
+    InvalidToken,
+    #[error("password reset disabled")]
+    PasswordResetDisabled,
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]

@@ -55,6 +55,7 @@ pub async fn start_session(app: &App, user: &User, caller: &Caller) -> Result<To
         ip: caller.ip.clone(),
         user_agent: caller.user_agent.clone(),
         revoked_at: None,
+        epoch: user.session_epoch,
     };
     app.store.create_session(&session).await?;
     let ttl = app.config.access_token_ttl;

@@ -103,7 +103,7 @@ pub async fn login(app: &App, caller: &Caller, request: LoginRequest) -> Result<
 }
 
 /// Counts one failed password check; the failure that reaches the threshold writes the lock.
-async fn record_failure(app: &App, policy: &LockoutPolicy, key: &str) -> Result<()> {
+pub async fn record_failure(app: &App, policy: &LockoutPolicy, key: &str) -> Result<()> {
     let write = policy.failure_write(app.clock.now());
     let record = app.store.record_failure(key, write).await?;
     if policy.locks(&record) {

@@ -2,10 +2,7 @@
 
 use serde::Serialize;
 
-use crate::app::App;
-use crate::error::{Error, Result};
-use crate::tokens::AccessClaims;
-use crate::user::UserStatus;
+use crate::user::User;
 
 #[derive(Debug, Serialize)]
 pub struct Me {
@@ -20,14 +17,8 @@ pub struct Me {
     pub created_at: String,
 }
 
-pub async fn me(app: &App, claims: &AccessClaims) -> Result<Me> {
-    let user = app
-        .store
-        .user_by_id(&claims.sub)
-        .await?
-        .filter(|u| u.status != UserStatus::Disabled)
-        .ok_or(Error::Unauthorized)?;
-    Ok(Me {
+pub fn me(user: User) -> Me {
+    Me {
         user_id: user.id,
         email: user.email.as_str().to_owned(),
         username: user.username.as_str().to_owned(),
@@ -37,5 +28,5 @@ pub async fn me(app: &App, claims: &AccessClaims) -> Result<Me> {
         status: user.status.as_str(),
         roles: user.roles,
         created_at: user.created_at.rfc3339(),
-    })
+    }
 }

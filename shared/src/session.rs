@@ -15,10 +15,13 @@ pub struct Session {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub revoked_at: Option<UnixTime>,
+    /// The account's session epoch when the session began.
+    pub epoch: u32,
 }
 
 impl Session {
-    pub fn is_live(&self, now: UnixTime) -> bool {
-        self.revoked_at.is_none() && now < self.expires_at
+    /// Not revoked, not past its absolute end, and not ended by a later password change.
+    pub fn is_live(&self, now: UnixTime, user_session_epoch: u32) -> bool {
+        self.revoked_at.is_none() && now < self.expires_at && self.epoch == user_session_epoch
     }
 }

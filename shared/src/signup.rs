@@ -11,6 +11,7 @@ use crate::password_policy::PersonalWords;
 use crate::secret::Secret;
 use crate::user::{User, UserStatus, new_user_id};
 use crate::username::{self, Username};
+use crate::verification;
 
 const MAX_NAME_LENGTH: usize = 150;
 
@@ -145,6 +146,8 @@ pub async fn signup(app: &App, request: SignupRequest) -> Result<SignedUp> {
         status,
         roles: vec!["user".to_owned()],
         created_at: app.clock.now(),
+        session_epoch: 0,
+        password_epoch: 0,
     };
 
     if request.username.is_some() {
@@ -171,6 +174,9 @@ pub async fn signup(app: &App, request: SignupRequest) -> Result<SignedUp> {
         }
     }
     tracing::info!(user_id = %user.id, status = user.status.as_str(), "account created");
+    if config.email_verification != EmailVerification::Off {
+        verification::send(app, &user).await?;
+    }
     Ok(SignedUp {
         user_id: user.id,
         username: user.username.as_str().to_owned(),

@@ -48,6 +48,10 @@ pub struct User {
     pub status: UserStatus,
     pub roles: Vec<String>,
     pub created_at: UnixTime,
+    /// Sessions made under an older epoch are over: a password reset or change bumps it.
+    pub session_epoch: u32,
+    /// Reset tokens made under an older epoch are void: setting a password bumps it.
+    pub password_epoch: u32,
 }
 
 /// Only what is safe to log: never the email, name or hash.

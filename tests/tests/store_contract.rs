@@ -9,6 +9,7 @@ use portcullis::Error;
 use portcullis::clock::UnixTime;
 use portcullis::email::Email;
 use portcullis::lockout::{LockoutPolicy, LockoutRecord};
+use portcullis::one_time_token::{OneTimeToken, TokenPurpose};
 use portcullis::session::Session;
 use portcullis::store::Store;
 use portcullis::tokens::SigningKeyRecord;
@@ -48,6 +49,8 @@ fn user(email: &str, username: &str) -> User {
         status: UserStatus::Active,
         roles: vec!["user".into(), "auditor".into()],
         created_at: UnixTime(1_700_000_000),
+        session_epoch: 3,
+        password_epoch: 7,
     }
 }
 
@@ -253,6 +256,7 @@ async fn sessions_round_trip(backend: Backend) {
         ip: Some("203.0.113.7".into()),
         user_agent: None,
         revoked_at: None,
+        epoch: 4,
     };
     f.store.create_session(&session).await.unwrap();
     assert_eq!(
@@ -290,7 +294,143 @@ async fn exactly_one_first_signing_key(backend: Backend) {
     assert!(keys.contains(&stored[0]));
 }
 
+async fn setting_a_password_bumps_both_epochs(backend: Backend) {
+    let f = open(backend).await;
+    let original = user(&unique_email("epoch"), &name());
+    f.store.create_user(&original).await.unwrap();
+    let updated = f
+        .store
+        .set_password(&original.id, "$argon2id$new")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(updated.password_hash.as_deref(), Some("$argon2id$new"));
+    assert_eq!((updated.session_epoch, updated.password_epoch), (4, 8));
+    assert_eq!(
+        f.store.user_by_id(&original.id).await.unwrap(),
+        Some(updated)
+    );
+    assert_eq!(
+        f.store.set_password("no-such-user", "x").await.unwrap(),
+        None
+    );
+}
+
+async fn verifying_an_email_moves_only_pending_accounts(backend: Backend) {
+    let f = open(backend).await;
+    let email = unique_email("verify");
+    let mut pending = user(&email, &name());
+    pending.status = UserStatus::PendingVerification;
+    f.store.create_user(&pending).await.unwrap();
+
+    // Not for another address (the account changed its email since the mail went out).
+    assert_eq!(
+        f.store
+            .verify_email(&pending.id, "other@example.com", UserStatus::Active)
+            .await
+            .unwrap(),
+        None
+    );
+    let verified = f
+        .store
+        .verify_email(
+            &pending.id,
+            &email.to_lowercase(),
+            UserStatus::PendingApproval,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(verified.email_verified);
+    assert_eq!(verified.status, UserStatus::PendingApproval);
+
+    let mut disabled = user(&unique_email("disabled"), &name());
+    disabled.status = UserStatus::Disabled;
+    f.store.create_user(&disabled).await.unwrap();
+    let still = f
+        .store
+        .verify_email(&disabled.id, disabled.email.key(), UserStatus::Active)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (still.email_verified, still.status),
+        (true, UserStatus::Disabled)
+    );
+}
+
+fn token(purpose: TokenPurpose, expires_at: i64) -> OneTimeToken {
+    OneTimeToken {
+        digest: portcullis::tokens::digest(&name()),
+        purpose,
+        user_id: "user-1".into(),
+        email_key: "a@example.com".into(),
+        password_epoch: 2,
+        created_at: UnixTime(100),
+        expires_at: UnixTime(expires_at),
+    }
+}
+
+async fn tokens_are_consumed_once_for_their_purpose_before_they_expire(backend: Backend) {
+    let f = open(backend).await;
+    let reset = token(TokenPurpose::ResetPassword, 1_000);
+    f.store.create_token(&reset).await.unwrap();
+    assert_eq!(
+        f.store.token(&reset.digest).await.unwrap(),
+        Some(reset.clone())
+    );
+
+    let consume = |purpose, now| f.store.consume_token(&reset.digest, purpose, UnixTime(now));
+    assert_eq!(
+        consume(TokenPurpose::VerifyEmail, 500).await.unwrap(),
+        None,
+        "wrong purpose"
+    );
+    assert_eq!(
+        consume(TokenPurpose::ResetPassword, 1_000).await.unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(
+        consume(TokenPurpose::ResetPassword, 999).await.unwrap(),
+        Some(reset.clone())
+    );
+    assert_eq!(
+        consume(TokenPurpose::ResetPassword, 999).await.unwrap(),
+        None,
+        "used"
+    );
+    assert_eq!(f.store.token(&reset.digest).await.unwrap(), None);
+}
+
+async fn concurrent_uses_of_one_token_have_one_winner(backend: Backend) {
+    let f = open(backend).await;
+    let verify = token(TokenPurpose::VerifyEmail, 10_000);
+    f.store.create_token(&verify).await.unwrap();
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let store = f.store.clone();
+            let digest = verify.digest.clone();
+            tokio::spawn(async move {
+                store
+                    .consume_token(&digest, TokenPurpose::VerifyEmail, UnixTime(200))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut winners = 0;
+    for task in tasks {
+        winners += usize::from(task.await.unwrap().is_some());
+    }
+    assert_eq!(winners, 1);
+}
+
 on_both_stores!(
+    setting_a_password_bumps_both_epochs,
+    verifying_an_email_moves_only_pending_accounts,
+    tokens_are_consumed_once_for_their_purpose_before_they_expire,
+    concurrent_uses_of_one_token_have_one_winner,
     users_are_unique_by_email_and_username,
     concurrent_creates_for_one_email_make_one_account,
     lockout_runs_follow_the_policy,

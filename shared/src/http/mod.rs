@@ -16,8 +16,9 @@ use tracing::Instrument as _;
 pub use json::{JsonBody, body_bytes};
 
 use crate::app::App;
+use crate::email::Email;
 use crate::error::{Error, Result};
-use crate::{discovery, login, me, signup};
+use crate::{discovery, login, me, password_change, password_reset, signup, verification};
 
 /// Request bodies over this many bytes get 413.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -27,6 +28,10 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub enum Function {
     Signup,
     Login,
+    VerifyEmail,
+    ResetRequest,
+    ResetConfirm,
+    ChangePassword,
     Session,
     Discovery,
     Local,
@@ -37,6 +42,11 @@ enum Route {
     Signup,
     UsernameSuggestion,
     Login,
+    VerifyEmail,
+    ResendVerification,
+    ResetRequest,
+    ResetConfirm,
+    ChangePassword,
     Me,
     Config,
     Health,
@@ -49,6 +59,10 @@ enum Route {
 pub enum RateGroup {
     Signup,
     Login,
+    /// Routes that send mail.
+    Mail,
+    /// Routes that take a token.
+    Token,
 }
 
 impl RateGroup {
@@ -56,6 +70,8 @@ impl RateGroup {
         match self {
             RateGroup::Signup => "signup",
             RateGroup::Login => "login",
+            RateGroup::Mail => "mail",
+            RateGroup::Token => "token",
         }
     }
 }
@@ -70,6 +86,36 @@ const ROUTES: &[(&str, Method, Route, Function)] = &[
         Function::Signup,
     ),
     ("/v1/login", Method::POST, Route::Login, Function::Login),
+    (
+        "/v1/verify-email",
+        Method::POST,
+        Route::VerifyEmail,
+        Function::VerifyEmail,
+    ),
+    (
+        "/v1/verify-email/resend",
+        Method::POST,
+        Route::ResendVerification,
+        Function::VerifyEmail,
+    ),
+    (
+        "/v1/password/reset-request",
+        Method::POST,
+        Route::ResetRequest,
+        Function::ResetRequest,
+    ),
+    (
+        "/v1/password/reset-confirm",
+        Method::POST,
+        Route::ResetConfirm,
+        Function::ResetConfirm,
+    ),
+    (
+        "/v1/password/change",
+        Method::POST,
+        Route::ChangePassword,
+        Function::ChangePassword,
+    ),
     ("/v1/me", Method::GET, Route::Me, Function::Session),
     (
         "/v1/config",
@@ -124,13 +170,20 @@ impl Route {
     fn rate_group(self) -> Option<RateGroup> {
         match self {
             Route::Signup | Route::UsernameSuggestion => Some(RateGroup::Signup),
-            Route::Login => Some(RateGroup::Login),
+            Route::Login | Route::ChangePassword => Some(RateGroup::Login),
+            Route::ResendVerification | Route::ResetRequest => Some(RateGroup::Mail),
+            Route::VerifyEmail | Route::ResetConfirm => Some(RateGroup::Token),
             Route::Me
             | Route::Config
             | Route::Health
             | Route::OpenIdConfiguration
             | Route::Jwks => None,
         }
+    }
+
+    /// Routes whose answer must take the same time whether or not a mail went out.
+    fn answers_in_constant_time(self) -> bool {
+        matches!(self, Route::ResendVerification | Route::ResetRequest)
     }
 }
 
@@ -216,6 +269,41 @@ async fn dispatch(
     if let Some(group) = route.rate_group() {
         app.check_ip_rate(group, caller).await?;
     }
+    if route.answers_in_constant_time() {
+        let floor = tokio::time::Instant::now() + app.config.mail_response_time;
+        let response = serve(app, route, caller, request).await;
+        if response
+            .as_ref()
+            .is_ok_and(|r| r.status() == StatusCode::ACCEPTED)
+        {
+            tokio::time::sleep_until(floor).await;
+        }
+        return response;
+    }
+    serve(app, route, caller, request).await
+}
+
+/// A body with one required `email` field, validated.
+fn email_body(request: &Request) -> Result<Email> {
+    let mut body = JsonBody::parse(request)?;
+    let email = body.string("email", true);
+    let email = email.and_then(|e| match Email::parse(&e) {
+        Ok(email) => Some(email),
+        Err(message) => {
+            body.error("email", message);
+            None
+        }
+    });
+    body.finish()?;
+    email.ok_or_else(|| Error::internal("a missing field was not reported"))
+}
+
+async fn serve(
+    app: &App,
+    route: Route,
+    caller: &Caller,
+    request: &Request,
+) -> Result<Response<Body>> {
     match route {
         Route::Signup => {
             let signed_up = signup::signup(
@@ -239,9 +327,52 @@ async fn dispatch(
             .await?;
             tokens(&grant)
         }
+        Route::VerifyEmail => {
+            let mut body = JsonBody::parse(request)?;
+            let token = body.string("token", true);
+            body.finish()?;
+            let status = verification::verify(app, token.as_deref().unwrap_or_default()).await?;
+            json(
+                StatusCode::OK,
+                &serde_json::json!({ "status": status.as_str() }),
+            )
+        }
+        Route::ResendVerification => {
+            verification::resend(app, &email_body(request)?).await?;
+            accepted()
+        }
+        Route::ResetRequest => {
+            if !app.config.password_reset_enabled {
+                return Err(Error::PasswordResetDisabled);
+            }
+            password_reset::request(app, &email_body(request)?).await?;
+            accepted()
+        }
+        Route::ResetConfirm => {
+            let mut body = JsonBody::parse(request)?;
+            let token = body.string("token", true);
+            let password = body.secret("new_password", true);
+            body.finish()?;
+            let (Some(token), Some(password)) = (token, password) else {
+                return Err(Error::internal("a missing field was not reported"));
+            };
+            password_reset::confirm(app, &token, &password).await?;
+            json(StatusCode::OK, &serde_json::json!({}))
+        }
+        Route::ChangePassword => {
+            let who = app.authenticate(bearer(request)?).await?;
+            let mut body = JsonBody::parse(request)?;
+            let current = body.secret("current_password", true);
+            let new = body.secret("new_password", true);
+            body.finish()?;
+            let (Some(current), Some(new)) = (current, new) else {
+                return Err(Error::internal("a missing field was not reported"));
+            };
+            tokens(&password_change::change(app, caller, who, &current, &new).await?)
+        }
         Route::Me => {
-            let claims = app.authenticate(bearer(request)?).await?;
-            json(StatusCode::OK, &me::me(app, &claims).await?)
+            let who = app.authenticate(bearer(request)?).await?;
+            json(StatusCode::OK, &me::me(who.user))
         }
         Route::Config => json(StatusCode::OK, &discovery::client_config(&app.config)),
         Route::Health => json(StatusCode::OK, &serde_json::json!({ "status": "ok" })),
@@ -281,6 +412,11 @@ pub fn json(status: StatusCode, value: &impl Serialize) -> Result<Response<Body>
         .header(header::CACHE_CONTROL, "no-store")
         .body(Body::Text(body))
         .map_err(Error::internal)
+}
+
+/// 202 with an empty JSON object: "if that address has an account, a mail is on its way".
+fn accepted() -> Result<Response<Body>> {
+    json(StatusCode::ACCEPTED, &serde_json::json!({}))
 }
 
 /// A response that carries tokens: never cached anywhere.

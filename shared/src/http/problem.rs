@@ -104,6 +104,14 @@ pub fn problem(error: &Error) -> Problem<'_> {
         }
         Error::Unauthorized => Problem::new(S::UNAUTHORIZED, "unauthorized", "Unauthorized")
             .detail("A valid Bearer access token is required."),
+        Error::InvalidToken => Problem::new(S::BAD_REQUEST, "invalid_token", "Invalid token")
+            .detail("The token is unknown, already used or expired."),
+        Error::PasswordResetDisabled => Problem::new(
+            S::FORBIDDEN,
+            "password_reset_disabled",
+            "Password reset disabled",
+        )
+        .detail("Password reset is disabled on this server. Contact the administrator."),
         Error::NotFound => Problem::new(S::NOT_FOUND, "not_found", "Not found"),
         Error::MethodNotAllowed => Problem::new(
             S::METHOD_NOT_ALLOWED,

@@ -23,6 +23,7 @@ use crate::clock::UnixTime;
 use crate::email::Email;
 use crate::error::{Error, Result};
 use crate::lockout::{FailureWrite, LockoutRecord};
+use crate::one_time_token::{OneTimeToken, TokenPurpose};
 use crate::session::Session;
 use crate::store::Store;
 use crate::tokens::SigningKeyRecord;
@@ -231,12 +232,17 @@ impl DynamoStore {
         Ok(output.item().cloned())
     }
 
+    /// Two consistent reads whether or not the claim exists: the claim, then the account (or an
+    /// account that can't exist), so the time taken does not tell which emails or usernames
+    /// have accounts.
     async fn user_by_claim(&self, pk: &str, sk: &str) -> Result<Option<User>> {
-        let Some(claim) = self.get(pk, sk).await? else {
-            return Ok(None);
-        };
-        let user_id = get_s(&claim, "user_id")?;
-        self.user_by_id(&user_id).await
+        match self.get(pk, sk).await? {
+            Some(claim) => self.user_by_id(&get_s(&claim, "user_id")?).await,
+            None => {
+                self.get(&user_pk("#none"), "USER").await?;
+                Ok(None)
+            }
+        }
     }
 }
 
@@ -334,6 +340,8 @@ fn user_item(user: &User) -> Item {
             AttributeValue::L(user.roles.iter().map(s).collect()),
         ),
         ("created_at".into(), n(user.created_at.seconds())),
+        ("session_epoch".into(), n(user.session_epoch)),
+        ("password_epoch".into(), n(user.password_epoch)),
         // Admin listing: every user in one index partition, ordered by email.
         ("gsi1pk".into(), s("USERS")),
         ("gsi1sk".into(), s(user.email.key())),
@@ -367,6 +375,44 @@ fn user_from_item(item: &Item) -> Result<User> {
         status: UserStatus::parse(&status).ok_or_else(|| malformed("status"))?,
         roles,
         created_at: UnixTime(get_n(item, "created_at")?),
+        session_epoch: epoch(item, "session_epoch")?,
+        password_epoch: epoch(item, "password_epoch")?,
+    })
+}
+
+fn epoch(item: &Item, name: &str) -> Result<u32> {
+    u32::try_from(get_n(item, name)?).map_err(|_| malformed(name))
+}
+
+fn token_pk(digest: &str) -> String {
+    format!("TOKEN#{digest}")
+}
+
+fn token_item(token: &OneTimeToken) -> Item {
+    Item::from([
+        ("pk".into(), s(token_pk(&token.digest))),
+        ("sk".into(), s("TOKEN")),
+        ("type".into(), s("one_time_token")),
+        ("digest".into(), s(&token.digest)),
+        ("purpose".into(), s(token.purpose.as_str())),
+        ("user_id".into(), s(&token.user_id)),
+        ("email_key".into(), s(&token.email_key)),
+        ("password_epoch".into(), n(token.password_epoch)),
+        ("created_at".into(), n(token.created_at.seconds())),
+        (TTL_ATTRIBUTE.into(), n(token.expires_at.seconds())),
+    ])
+}
+
+fn token_from_item(item: &Item) -> Result<OneTimeToken> {
+    Ok(OneTimeToken {
+        digest: get_s(item, "digest")?,
+        purpose: TokenPurpose::parse(&get_s(item, "purpose")?)
+            .ok_or_else(|| malformed("purpose"))?,
+        user_id: get_s(item, "user_id")?,
+        email_key: get_s(item, "email_key")?,
+        password_epoch: epoch(item, "password_epoch")?,
+        created_at: UnixTime(get_n(item, "created_at")?),
+        expires_at: UnixTime(get_n(item, TTL_ATTRIBUTE)?),
     })
 }
 
@@ -388,6 +434,7 @@ fn session_item(session: &Session) -> Item {
         ("refresh_digest".into(), s(&session.refresh_digest)),
         ("created_at".into(), n(session.created_at.seconds())),
         ("last_used_at".into(), n(session.last_used_at.seconds())),
+        ("epoch".into(), n(session.epoch)),
         (TTL_ATTRIBUTE.into(), n(session.expires_at.seconds())),
         // A user's sessions, newest last.
         ("gsi1pk".into(), s(user_pk(&session.user_id))),
@@ -423,6 +470,7 @@ fn session_from_item(item: &Item) -> Result<Session> {
         ip: get_opt_s(item, "ip")?,
         user_agent: get_opt_s(item, "user_agent")?,
         revoked_at: get_opt_n(item, "revoked_at")?.map(UnixTime),
+        epoch: epoch(item, "epoch")?,
     })
 }
 
@@ -600,6 +648,135 @@ impl Store for DynamoStore {
     async fn user_by_username(&self, username_key: &str) -> Result<Option<User>> {
         self.user_by_claim(&username_pk(username_key), "USERNAME")
             .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id), err)]
+    async fn set_password(&self, user_id: &str, password_hash: &str) -> Result<Option<User>> {
+        let updated = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(user_pk(user_id)))
+            .key("sk", s("USER"))
+            .update_expression(
+                "SET password_hash = :hash ADD session_epoch :one, password_epoch :one",
+            )
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":hash", s(password_hash))
+            .expression_attribute_values(":one", n(1))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match updated {
+            Ok(output) => output.attributes().map(user_from_item).transpose(),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id), err)]
+    async fn verify_email(
+        &self,
+        user_id: &str,
+        email_key: &str,
+        next: UserStatus,
+    ) -> Result<Option<User>> {
+        // First as a pending account moving on; failing that, any other status kept as it is.
+        let attempts = [
+            (
+                "SET email_verified = :yes, #status = :next",
+                "email_key = :email AND #status = :pending",
+            ),
+            ("SET email_verified = :yes", "email_key = :email"),
+        ];
+        for (update, condition) in attempts {
+            let mut request = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(user_pk(user_id)))
+                .key("sk", s("USER"))
+                .update_expression(update)
+                .condition_expression(condition)
+                .expression_attribute_values(":yes", AttributeValue::Bool(true))
+                .expression_attribute_values(":email", s(email_key))
+                .return_values(ReturnValue::AllNew);
+            if update.contains("#status") {
+                request = request
+                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_values(":next", s(next.as_str()))
+                    .expression_attribute_values(
+                        ":pending",
+                        s(UserStatus::PendingVerification.as_str()),
+                    );
+            }
+            match request.send().await {
+                Ok(output) => return output.attributes().map(user_from_item).transpose(),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                Err(e) => return Err(sdk_error(e)),
+            }
+        }
+        Ok(None)
+    }
+
+    async fn create_token(&self, token: &OneTimeToken) -> Result<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(token_item(token)))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map(drop)
+            .map_err(sdk_error)
+    }
+
+    async fn token(&self, digest: &str) -> Result<Option<OneTimeToken>> {
+        self.get(&token_pk(digest), "TOKEN")
+            .await?
+            .as_ref()
+            .map(token_from_item)
+            .transpose()
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    async fn consume_token(
+        &self,
+        digest: &str,
+        purpose: TokenPurpose,
+        now: UnixTime,
+    ) -> Result<Option<OneTimeToken>> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(token_pk(digest)))
+            .key("sk", s("TOKEN"))
+            .condition_expression(
+                "attribute_exists(pk) AND purpose = :purpose AND expires_at > :now",
+            )
+            .expression_attribute_values(":purpose", s(purpose.as_str()))
+            .expression_attribute_values(":now", n(now.seconds()))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await;
+        match deleted {
+            Ok(output) => output.attributes().map(token_from_item).transpose(),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(sdk_error(e)),
+        }
     }
 
     async fn lockout(&self, key: &str) -> Result<Option<LockoutRecord>> {

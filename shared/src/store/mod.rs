@@ -20,9 +20,10 @@ use async_trait::async_trait;
 use crate::clock::UnixTime;
 use crate::error::Result;
 use crate::lockout::{FailureWrite, LockoutRecord};
+use crate::one_time_token::{OneTimeToken, TokenPurpose};
 use crate::session::Session;
 use crate::tokens::SigningKeyRecord;
-use crate::user::User;
+use crate::user::{User, UserStatus};
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -34,6 +35,29 @@ pub trait Store: Send + Sync + 'static {
     async fn user_by_email(&self, email_key: &str) -> Result<Option<User>>;
     /// By the lower-cased username.
     async fn user_by_username(&self, username_key: &str) -> Result<Option<User>>;
+    /// Replaces the password hash and bumps both epochs, ending every session and voiding every
+    /// outstanding reset token, in one write. `None` when there is no such account.
+    async fn set_password(&self, user_id: &str, password_hash: &str) -> Result<Option<User>>;
+    /// Marks the email verified, if the account's email is still `email_key`, and moves a
+    /// `pending_verification` account to `next` (any other status is kept: verifying never
+    /// re-enables a disabled account). `None` when no account has that id and email.
+    async fn verify_email(
+        &self,
+        user_id: &str,
+        email_key: &str,
+        next: UserStatus,
+    ) -> Result<Option<User>>;
+
+    async fn create_token(&self, token: &OneTimeToken) -> Result<()>;
+    async fn token(&self, digest: &str) -> Result<Option<OneTimeToken>>;
+    /// Deletes the token if it has `purpose` and is unexpired at `now`, and returns it when this
+    /// call is the one that deleted it.
+    async fn consume_token(
+        &self,
+        digest: &str,
+        purpose: TokenPurpose,
+        now: UnixTime,
+    ) -> Result<Option<OneTimeToken>>;
 
     async fn lockout(&self, key: &str) -> Result<Option<LockoutRecord>>;
     /// Applies `LockoutPolicy::after_failure` atomically and returns the new record.

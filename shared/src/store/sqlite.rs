@@ -12,6 +12,7 @@ use crate::clock::UnixTime;
 use crate::email::Email;
 use crate::error::{Error, Result};
 use crate::lockout::{FailureWrite, LockoutRecord};
+use crate::one_time_token::{OneTimeToken, TokenPurpose};
 use crate::session::Session;
 use crate::store::Store;
 use crate::tokens::SigningKeyRecord;
@@ -19,7 +20,8 @@ use crate::user::{User, UserStatus};
 use crate::username::Username;
 
 /// Schema versions, applied in order and recorded in `PRAGMA user_version`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     id TEXT PRIMARY KEY,
     email TEXT NOT NULL,
@@ -64,7 +66,23 @@ CREATE TABLE signing_keys (
     created_at INTEGER NOT NULL,
     retired_at INTEGER
 );
-"#];
+"#,
+    r#"
+ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN password_epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sessions ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE one_time_tokens (
+    digest TEXT PRIMARY KEY,
+    purpose TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    email_key TEXT NOT NULL,
+    password_epoch INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX one_time_tokens_by_user ON one_time_tokens (user_id);
+"#,
+];
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -145,7 +163,7 @@ fn sql(error: rusqlite::Error) -> Error {
 }
 
 const USER_COLUMNS: &str = "id, email, username, password_hash, first_name, last_name, \
-                            email_verified, status, roles, created_at";
+                            email_verified, status, roles, created_at, session_epoch, password_epoch";
 
 fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
     let status: String = row.get(7)?;
@@ -165,6 +183,30 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
             rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, Box::new(e))
         })?,
         created_at: UnixTime(row.get(9)?),
+        session_epoch: row.get(10)?,
+        password_epoch: row.get(11)?,
+    })
+}
+
+const TOKEN_COLUMNS: &str =
+    "digest, purpose, user_id, email_key, password_epoch, created_at, expires_at";
+
+fn token_from_row(row: &Row<'_>) -> rusqlite::Result<OneTimeToken> {
+    let purpose: String = row.get(1)?;
+    Ok(OneTimeToken {
+        digest: row.get(0)?,
+        purpose: TokenPurpose::parse(&purpose).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                1,
+                rusqlite::types::Type::Text,
+                purpose.into(),
+            )
+        })?,
+        user_id: row.get(2)?,
+        email_key: row.get(3)?,
+        password_epoch: row.get(4)?,
+        created_at: UnixTime(row.get(5)?),
+        expires_at: UnixTime(row.get(6)?),
     })
 }
 
@@ -197,6 +239,7 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<Session> {
         ip: row.get(6)?,
         user_agent: row.get(7)?,
         revoked_at: row.get::<_, Option<i64>>(8)?.map(UnixTime),
+        epoch: row.get(9)?,
     })
 }
 
@@ -223,8 +266,8 @@ impl Store for SqliteStore {
             let roles = serde_json::to_string(&user.roles).map_err(Error::internal)?;
             let inserted = tx.execute(
                 "INSERT INTO users (id, email, email_key, username, username_key, password_hash, \
-                 first_name, last_name, email_verified, status, roles, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 first_name, last_name, email_verified, status, roles, created_at, session_epoch, \
+                 password_epoch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 params![
                     user.id,
                     user.email.as_str(),
@@ -238,6 +281,8 @@ impl Store for SqliteStore {
                     user.status.as_str(),
                     roles,
                     user.created_at.seconds(),
+                    user.session_epoch,
+                    user.password_epoch,
                 ],
             );
             match inserted {
@@ -275,6 +320,111 @@ impl Store for SqliteStore {
         let key = username_key.to_owned();
         self.call(move |conn| user_where(conn, "username_key", &key))
             .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id), err)]
+    async fn set_password(&self, user_id: &str, password_hash: &str) -> Result<Option<User>> {
+        let (id, hash) = (user_id.to_owned(), password_hash.to_owned());
+        self.call(move |conn| {
+            conn.query_row(
+                &format!(
+                    "UPDATE users SET password_hash = ?2, session_epoch = session_epoch + 1, \
+                     password_epoch = password_epoch + 1 WHERE id = ?1 RETURNING {USER_COLUMNS}"
+                ),
+                params![id, hash],
+                user_from_row,
+            )
+            .optional()
+            .map_err(sql)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id), err)]
+    async fn verify_email(
+        &self,
+        user_id: &str,
+        email_key: &str,
+        next: UserStatus,
+    ) -> Result<Option<User>> {
+        let (id, key) = (user_id.to_owned(), email_key.to_owned());
+        self.call(move |conn| {
+            conn.query_row(
+                &format!(
+                    "UPDATE users SET email_verified = 1, status = CASE WHEN status = ?3 \
+                     THEN ?4 ELSE status END WHERE id = ?1 AND email_key = ?2 \
+                     RETURNING {USER_COLUMNS}"
+                ),
+                params![
+                    id,
+                    key,
+                    UserStatus::PendingVerification.as_str(),
+                    next.as_str()
+                ],
+                user_from_row,
+            )
+            .optional()
+            .map_err(sql)
+        })
+        .await
+    }
+
+    async fn create_token(&self, token: &OneTimeToken) -> Result<()> {
+        let t = token.clone();
+        self.call(move |conn| {
+            conn.execute(
+                &format!("INSERT INTO one_time_tokens ({TOKEN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+                params![
+                    t.digest,
+                    t.purpose.as_str(),
+                    t.user_id,
+                    t.email_key,
+                    t.password_epoch,
+                    t.created_at.seconds(),
+                    t.expires_at.seconds()
+                ],
+            )
+            .map(drop)
+            .map_err(sql)
+        })
+        .await
+    }
+
+    async fn token(&self, digest: &str) -> Result<Option<OneTimeToken>> {
+        let digest = digest.to_owned();
+        self.call(move |conn| {
+            conn.query_row(
+                &format!("SELECT {TOKEN_COLUMNS} FROM one_time_tokens WHERE digest = ?1"),
+                [digest],
+                token_from_row,
+            )
+            .optional()
+            .map_err(sql)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    async fn consume_token(
+        &self,
+        digest: &str,
+        purpose: TokenPurpose,
+        now: UnixTime,
+    ) -> Result<Option<OneTimeToken>> {
+        let digest = digest.to_owned();
+        self.call(move |conn| {
+            conn.query_row(
+                &format!(
+                    "DELETE FROM one_time_tokens WHERE digest = ?1 AND purpose = ?2 AND expires_at > ?3 \
+                     RETURNING {TOKEN_COLUMNS}"
+                ),
+                params![digest, purpose.as_str(), now.seconds()],
+                token_from_row,
+            )
+            .optional()
+            .map_err(sql)
+        })
+        .await
     }
 
     async fn lockout(&self, key: &str) -> Result<Option<LockoutRecord>> {
@@ -367,7 +517,8 @@ impl Store for SqliteStore {
         self.call(move |conn| {
             conn.execute(
                 "INSERT INTO sessions (id, user_id, refresh_digest, created_at, last_used_at, \
-                 expires_at, ip, user_agent, revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 expires_at, ip, user_agent, revoked_at, epoch) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     s.id,
                     s.user_id,
@@ -378,6 +529,7 @@ impl Store for SqliteStore {
                     s.ip,
                     s.user_agent,
                     s.revoked_at.map(UnixTime::seconds),
+                    s.epoch,
                 ],
             )
             .map(drop)
@@ -391,7 +543,7 @@ impl Store for SqliteStore {
         self.call(move |conn| {
             conn.query_row(
                 "SELECT id, user_id, refresh_digest, created_at, last_used_at, expires_at, ip, \
-                 user_agent, revoked_at FROM sessions WHERE id = ?1",
+                 user_agent, revoked_at, epoch FROM sessions WHERE id = ?1",
                 [id],
                 session_from_row,
             )

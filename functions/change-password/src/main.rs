@@ -1,0 +1,7 @@
+//! The change-password function: its routes of the Portcullis API, on the Lambda runtime.
+#![forbid(unsafe_code)]
+
+#[tokio::main]
+async fn main() -> Result<(), portcullis::lambda::BoxError> {
+    portcullis::lambda::run(portcullis::Function::ChangePassword).await
+}

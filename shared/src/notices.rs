@@ -1,0 +1,223 @@
+//! The mail Portcullis sends, composed from the templates in `shared/templates/`. Each template
+//! pair is a plain-text file (its first line is `Subject: …`) and an HTML file; `{{name}}` marks
+//! a value. Values are HTML-escaped in the HTML part.
+
+use crate::email::Email;
+use crate::error::{Error, Result};
+use crate::mail::Message;
+
+struct Template {
+    text: &'static str,
+    html: &'static str,
+}
+
+const VERIFY_EMAIL: Template = Template {
+    text: include_str!("../templates/verify-email.txt"),
+    html: include_str!("../templates/verify-email.html"),
+};
+const RESET_PASSWORD: Template = Template {
+    text: include_str!("../templates/reset-password.txt"),
+    html: include_str!("../templates/reset-password.html"),
+};
+const PASSWORD_CHANGED: Template = Template {
+    text: include_str!("../templates/password-changed.txt"),
+    html: include_str!("../templates/password-changed.html"),
+};
+
+fn fill(template: &str, values: &[(&str, &str)], escape: bool) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in values {
+        let value = if escape {
+            html_escape(value)
+        } else {
+            (*value).to_owned()
+        };
+        out = out.replace(&format!("{{{{{name}}}}}"), &value);
+    }
+    out
+}
+
+fn html_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn compose(template: &Template, to: &Email, values: &[(&str, &str)]) -> Result<Message> {
+    let text = fill(template.text, values, false);
+    let (subject_line, body) = text
+        .split_once("\n\n")
+        .ok_or_else(|| Error::internal("mail template without a subject line"))?;
+    let subject = subject_line
+        .strip_prefix("Subject: ")
+        .ok_or_else(|| Error::internal("mail template must start with `Subject: `"))?;
+    Ok(Message {
+        to: to.as_str().to_owned(),
+        subject: subject.trim().to_owned(),
+        text: body.to_owned(),
+        html: fill(template.html, values, true),
+    })
+}
+
+/// Who the mail is from and where its links go.
+pub struct Sender<'a> {
+    pub product: &'a str,
+    /// The UI's base URL, without a trailing slash.
+    pub ui: &'a str,
+}
+
+pub fn verify_email(
+    sender: &Sender<'_>,
+    to: &Email,
+    username: &str,
+    token: &str,
+    lifetime: &str,
+) -> Result<Message> {
+    let link = format!("{}/verify-email?token={token}", sender.ui);
+    compose(
+        &VERIFY_EMAIL,
+        to,
+        &[
+            ("product", sender.product),
+            ("username", username),
+            ("email", to.as_str()),
+            ("link", &link),
+            ("lifetime", lifetime),
+        ],
+    )
+}
+
+pub fn reset_password(
+    sender: &Sender<'_>,
+    to: &Email,
+    username: &str,
+    token: &str,
+    lifetime: &str,
+) -> Result<Message> {
+    let link = format!("{}/reset-password?token={token}", sender.ui);
+    compose(
+        &RESET_PASSWORD,
+        to,
+        &[
+            ("product", sender.product),
+            ("username", username),
+            ("email", to.as_str()),
+            ("link", &link),
+            ("lifetime", lifetime),
+        ],
+    )
+}
+
+/// How the password was replaced, for the notice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordChange {
+    Reset,
+    Changed,
+}
+
+pub fn password_changed(
+    sender: &Sender<'_>,
+    to: &Email,
+    username: &str,
+    how: PasswordChange,
+    when: &str,
+) -> Result<Message> {
+    let reset_link = format!("{}/reset-password", sender.ui);
+    let how = match how {
+        PasswordChange::Reset => "reset",
+        PasswordChange::Changed => "changed",
+    };
+    compose(
+        &PASSWORD_CHANGED,
+        to,
+        &[
+            ("product", sender.product),
+            ("username", username),
+            ("email", to.as_str()),
+            ("how", how),
+            ("when", when),
+            ("reset_link", &reset_link),
+        ],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sender() -> Sender<'static> {
+        Sender {
+            product: "Acme <ID>",
+            ui: "https://ui.example",
+        }
+    }
+
+    #[test]
+    fn verification_mail_has_both_parts_the_link_and_the_product() {
+        let to = Email::parse("Ada@Example.com").unwrap();
+        let m = verify_email(&sender(), &to, "ada", "TOKEN43", "24 hours").unwrap();
+        assert_eq!(m.to, "Ada@Example.com");
+        assert_eq!(m.subject, "Verify your email address for Acme <ID>");
+        assert!(
+            m.text
+                .contains("https://ui.example/verify-email?token=TOKEN43")
+        );
+        assert!(m.text.starts_with("Hello ada,"));
+        assert!(
+            m.html
+                .contains("href=\"https://ui.example/verify-email?token=TOKEN43\"")
+        );
+        assert!(
+            m.html.contains("Acme &lt;ID&gt;"),
+            "values are escaped in HTML"
+        );
+        assert!(
+            !m.text.contains("{{") && !m.html.contains("{{"),
+            "every value is filled"
+        );
+    }
+
+    #[test]
+    fn reset_and_notice_mails_fill_every_value() {
+        let to = Email::parse("ada@example.com").unwrap();
+        for m in [
+            reset_password(&sender(), &to, "ada", "T", "1 hour").unwrap(),
+            password_changed(
+                &sender(),
+                &to,
+                "ada",
+                PasswordChange::Reset,
+                "2026-11-25T12:00:00Z",
+            )
+            .unwrap(),
+            password_changed(
+                &sender(),
+                &to,
+                "ada",
+                PasswordChange::Changed,
+                "2026-11-25T12:00:00Z",
+            )
+            .unwrap(),
+        ] {
+            assert!(
+                !m.text.contains("{{") && !m.html.contains("{{"),
+                "{}",
+                m.subject
+            );
+            assert!(!m.subject.is_empty());
+        }
+        let notice =
+            password_changed(&sender(), &to, "ada", PasswordChange::Changed, "then").unwrap();
+        assert!(notice.text.contains("If this wasn't you"));
+        assert!(notice.text.contains("https://ui.example/reset-password"));
+    }
+}

@@ -1,0 +1,53 @@
+//! `POST /v1/password/change`: a signed-in person replaces their password.
+
+use crate::app::{App, Authenticated};
+use crate::error::{Error, Result};
+use crate::grant::{TokenGrant, start_session};
+use crate::http::Caller;
+use crate::lockout::{self, LockState};
+use crate::login;
+use crate::notices::PasswordChange;
+use crate::password_reset::{check_policy, notify_password_changed};
+use crate::secret::Secret;
+
+/// Checks the current password (a wrong one counts toward the lockout), sets the new one, ends
+/// every session of the account (the asking one too) and starts a new one.
+#[tracing::instrument(skip_all, fields(user_id = %who.user.id), err(level = "info"))]
+pub async fn change(
+    app: &App,
+    caller: &Caller,
+    who: Authenticated,
+    current: &Secret,
+    new: &Secret,
+) -> Result<TokenGrant> {
+    let user = who.user;
+    let key = lockout::account_key(&user.id);
+    let now = app.clock.now();
+    let record = app.store.lockout(&key).await?;
+    if let LockState::Locked { until } = app.config.lockout.state(record.as_ref(), now) {
+        return Err(Error::AccountLocked {
+            retry_after: now.seconds_until(until),
+        });
+    }
+    if !app
+        .passwords
+        .verify(current, user.password_hash.as_deref())
+        .await?
+    {
+        login::record_failure(app, &app.config.lockout, &key).await?;
+        return Err(Error::InvalidCredentials);
+    }
+    if record.is_some() {
+        app.store.clear_lockout(&key).await?;
+    }
+    check_policy(app, &user, new, "new_password")?;
+    let hash = app.passwords.hash(new).await?;
+    let user = app
+        .store
+        .set_password(&user.id, &hash)
+        .await?
+        .ok_or(Error::Unauthorized)?;
+    tracing::info!(user_id = %user.id, "password changed");
+    notify_password_changed(app, &user, PasswordChange::Changed).await;
+    start_session(app, &user, caller).await
+}

@@ -1,0 +1,146 @@
+//! Forgotten passwords: `POST /v1/password/reset-request` mails a link,
+//! `POST /v1/password/reset-confirm` uses it.
+
+use crate::app::App;
+use crate::email::Email;
+use crate::error::{Error, Result};
+use crate::lockout;
+use crate::notices::{self, PasswordChange};
+use crate::one_time_token::{self, OneTimeToken, TokenPurpose};
+use crate::password_policy::PersonalWords;
+use crate::secret::Secret;
+use crate::tokens::OpaqueToken;
+use crate::user::{User, UserStatus};
+use crate::verification;
+
+/// Mails a reset link when the address belongs to an account that may have one. The answer is
+/// the same whatever the case.
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub async fn request(app: &App, email: &Email) -> Result<()> {
+    if !app.config.password_reset_enabled {
+        return Err(Error::PasswordResetDisabled);
+    }
+    let user = app.store.user_by_email(email.key()).await?;
+    let allowed = app.mail_allowed(email).await?;
+    let Some(user) = user.filter(|u| u.status != UserStatus::Disabled) else {
+        return Ok(());
+    };
+    if !allowed {
+        tracing::info!(user_id = %user.id, "reset mail throttled");
+        return Ok(());
+    }
+    let now = app.clock.now();
+    let token = OpaqueToken::generate();
+    app.store
+        .create_token(&OneTimeToken {
+            digest: token.digest,
+            purpose: TokenPurpose::ResetPassword,
+            user_id: user.id.clone(),
+            email_key: user.email.key().to_owned(),
+            password_epoch: user.password_epoch,
+            created_at: now,
+            expires_at: now.plus(app.config.reset_ttl),
+        })
+        .await?;
+    let ui = app.ui_url();
+    let sender = notices::Sender {
+        product: &app.config.product_name,
+        ui: &ui,
+    };
+    let lifetime = humantime::format_duration(app.config.reset_ttl).to_string();
+    app.deliver(notices::reset_password(
+        &sender,
+        &user.email,
+        user.username.as_str(),
+        token.token.expose(),
+        &lifetime,
+    ))
+    .await;
+    tracing::info!(user_id = %user.id, "reset mail sent");
+    Ok(())
+}
+
+/// Sets a new password with a reset token. A password the policy refuses leaves the token
+/// usable; of two concurrent uses of one token, one succeeds. Every session of the account ends,
+/// every other reset token is void, the lockout is cleared, and the email counts as verified
+/// (the link proved the person reads it).
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub async fn confirm(app: &App, token: &str, new_password: &Secret) -> Result<()> {
+    let digest = one_time_token::parse(token)?;
+    let now = app.clock.now();
+    let invalid = || Error::InvalidToken;
+    let found = app
+        .store
+        .token(&digest)
+        .await?
+        .filter(|t| t.is_live(TokenPurpose::ResetPassword, now))
+        .ok_or_else(invalid)?;
+    let user = app
+        .store
+        .user_by_id(&found.user_id)
+        .await?
+        .filter(|u| u.password_epoch == found.password_epoch && u.status != UserStatus::Disabled)
+        .ok_or_else(invalid)?;
+
+    check_policy(app, &user, new_password, "new_password")?;
+    let hash = app.passwords.hash(new_password).await?;
+    let used = app
+        .store
+        .consume_token(&digest, TokenPurpose::ResetPassword, now)
+        .await?
+        .ok_or_else(invalid)?;
+    let user = app
+        .store
+        .set_password(&used.user_id, &hash)
+        .await?
+        .ok_or_else(invalid)?;
+    app.store
+        .clear_lockout(&lockout::account_key(&user.id))
+        .await?;
+    if !user.email_verified {
+        app.store
+            .verify_email(
+                &user.id,
+                &used.email_key,
+                verification::status_after_verification(app),
+            )
+            .await?;
+    }
+    tracing::info!(user_id = %user.id, "password reset");
+    notify_password_changed(app, &user, PasswordChange::Reset).await;
+    Ok(())
+}
+
+/// The password policy for `user`'s new password, reported under `field`.
+pub fn check_policy(app: &App, user: &User, password: &Secret, field: &'static str) -> Result<()> {
+    let problems = app.config.password_policy.check(
+        password.expose(),
+        PersonalWords {
+            username: Some(user.username.as_str()),
+            email_local_part: Some(user.email.local_part()),
+        },
+    );
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::WeakPassword { field, problems })
+    }
+}
+
+/// "Your password was changed; if this wasn't you…"
+pub async fn notify_password_changed(app: &App, user: &User, how: PasswordChange) {
+    let ui = app.ui_url();
+    let sender = notices::Sender {
+        product: &app.config.product_name,
+        ui: &ui,
+    };
+    let when = app.clock.now().rfc3339();
+    app.deliver(notices::password_changed(
+        &sender,
+        &user.email,
+        user.username.as_str(),
+        how,
+        &when,
+    ))
+    .await;
+}

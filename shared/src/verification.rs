@@ -1,0 +1,94 @@
+//! Email verification: the mail sent at signup, `POST /v1/verify-email` and
+//! `POST /v1/verify-email/resend`.
+
+use crate::app::App;
+use crate::config::{EmailVerification, SignupMode};
+use crate::email::Email;
+use crate::error::{Error, Result};
+use crate::notices;
+use crate::one_time_token::{self, OneTimeToken, TokenPurpose};
+use crate::tokens::OpaqueToken;
+use crate::user::{User, UserStatus};
+
+/// Mails `user` a verification link, unless the address has had its share of mail lately.
+pub async fn send(app: &App, user: &User) -> Result<()> {
+    if !app.mail_allowed(&user.email).await? {
+        tracing::info!(user_id = %user.id, "verification mail throttled");
+        return Ok(());
+    }
+    let now = app.clock.now();
+    let token = OpaqueToken::generate();
+    app.store
+        .create_token(&OneTimeToken {
+            digest: token.digest,
+            purpose: TokenPurpose::VerifyEmail,
+            user_id: user.id.clone(),
+            email_key: user.email.key().to_owned(),
+            password_epoch: user.password_epoch,
+            created_at: now,
+            expires_at: now.plus(app.config.verification_ttl),
+        })
+        .await?;
+    let ui = app.ui_url();
+    let sender = notices::Sender {
+        product: &app.config.product_name,
+        ui: &ui,
+    };
+    let lifetime = humantime::format_duration(app.config.verification_ttl).to_string();
+    app.deliver(notices::verify_email(
+        &sender,
+        &user.email,
+        user.username.as_str(),
+        token.token.expose(),
+        &lifetime,
+    ))
+    .await;
+    Ok(())
+}
+
+/// Where a verified account goes next: to an administrator when signup needs approval.
+pub fn status_after_verification(app: &App) -> UserStatus {
+    if app.config.signup_mode == SignupMode::Approval {
+        UserStatus::PendingApproval
+    } else {
+        UserStatus::Active
+    }
+}
+
+/// Uses a verification token: the account's email becomes verified.
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub async fn verify(app: &App, token: &str) -> Result<UserStatus> {
+    let digest = one_time_token::parse(token)?;
+    let used = app
+        .store
+        .consume_token(&digest, TokenPurpose::VerifyEmail, app.clock.now())
+        .await?
+        .ok_or(Error::InvalidToken)?;
+    // The account may have changed its email since the mail was sent: then nothing is verified.
+    let user = app
+        .store
+        .verify_email(
+            &used.user_id,
+            &used.email_key,
+            status_after_verification(app),
+        )
+        .await?
+        .ok_or(Error::InvalidToken)?;
+    tracing::info!(user_id = %user.id, status = user.status.as_str(), "email verified");
+    Ok(user.status)
+}
+
+/// Sends a new verification mail when the address belongs to an account that still needs one.
+/// The answer is the same whatever the case.
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub async fn resend(app: &App, email: &Email) -> Result<()> {
+    let user = app.store.user_by_email(email.key()).await?;
+    let wanted = app.config.email_verification != EmailVerification::Off;
+    match user {
+        Some(user) if wanted && !user.email_verified && user.status != UserStatus::Disabled => {
+            send(app, &user).await
+        }
+        // Count the address all the same, so the work done does not differ.
+        _ => app.mail_allowed(email).await.map(drop),
+    }
+}
