@@ -33,6 +33,8 @@ const TEST_DEFAULTS: &[(&str, &str)] = &[
     ("PORTCULLIS_ARGON2", "m=1024,t=1,p=1"),
     ("PORTCULLIS_IP_RATE_LIMIT", "100000/1m"),
     ("PORTCULLIS_EMAIL_VERIFICATION", "off"),
+    ("PORTCULLIS_MAIL_RESPONSE_TIME", "0s"),
+    ("PORTCULLIS_UI_URL", "https://ui.example"),
 ];
 
 /// Which store (and mailer) a server runs on.
@@ -217,6 +219,67 @@ impl Server {
     pub fn outbox(&self) -> PathBuf {
         self.dir.path().join("outbox")
     }
+
+    /// Every mail this server sent to `address`, oldest first: from the outbox files on SQLite,
+    /// from the emulator's record of SES on DynamoDB (which keeps the HTML part only).
+    pub async fn mail_to(&self, address: &str) -> Vec<Mail> {
+        match self.backend {
+            Backend::Sqlite => {
+                let Ok(entries) = std::fs::read_dir(self.outbox()) else {
+                    return Vec::new();
+                };
+                let mut paths: Vec<PathBuf> =
+                    entries.map(|e| e.expect("outbox entry").path()).collect();
+                paths.sort();
+                paths
+                    .iter()
+                    .filter_map(|path| {
+                        let bytes = std::fs::read(path).expect("outbox file");
+                        let message = mail_parser::MessageParser::default()
+                            .parse(&bytes)
+                            .expect("an RFC 5322 message");
+                        let to = message.to()?.first()?.address()?.to_owned();
+                        (to == address).then(|| Mail {
+                            subject: message.subject().unwrap_or_default().to_owned(),
+                            body: message.body_text(0).unwrap_or_default().into_owned(),
+                            html: message.body_html(0).map(|h| h.into_owned()),
+                        })
+                    })
+                    .collect()
+            }
+            Backend::DynamoDb => emulator::sent_to(address)
+                .await
+                .into_iter()
+                .map(|m| Mail {
+                    subject: m.subject,
+                    body: m.body.clone(),
+                    html: Some(m.body),
+                })
+                .collect(),
+        }
+    }
+
+    /// The token of the newest link to `{ui}{path}?token=` mailed to `address`.
+    pub async fn mailed_token(&self, address: &str, path: &str) -> Option<String> {
+        let marker = format!("{path}?token=");
+        self.mail_to(address).await.iter().rev().find_map(|mail| {
+            let at = mail.body.find(&marker)? + marker.len();
+            let token: String = mail.body[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect();
+            (token.len() == 43).then_some(token)
+        })
+    }
+}
+
+/// A mail as the person would read it.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub subject: String,
+    /// The plain-text part on the outbox; the HTML part on SES (the emulator keeps only that).
+    pub body: String,
+    pub html: Option<String>,
 }
 
 impl Api {
@@ -269,6 +332,18 @@ impl Api {
         let response = self
             .http
             .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .expect("request");
+        Api::reply(response).await
+    }
+
+    pub async fn post_with_token(&self, path: &str, token: &str, body: Value) -> Reply {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .json(&body)
             .send()
             .await
             .expect("request");
