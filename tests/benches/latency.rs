@@ -16,7 +16,7 @@ fn summary(label: &str, mut samples: Vec<Duration>) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let p95 = samples[(samples.len() * 95 / 100).min(samples.len() - 1)];
     println!(
-        "{label:<40} n={:<3} median {:>7.2} ms   p95 {:>7.2} ms   max {:>7.2} ms",
+        "{label:<58} n={:<3} median {:>7.2} ms   p95 {:>7.2} ms   max {:>7.2} ms",
         samples.len(),
         ms(samples[samples.len() / 2]),
         ms(p95),

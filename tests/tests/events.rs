@@ -6,7 +6,7 @@ use std::sync::Arc;
 use lambda_http::{Body, Request, Response};
 use portcullis::clock::ManualClock;
 use portcullis::config::{Config, Environment};
-use portcullis::mail::NoMailer;
+use portcullis::mail::Outbox;
 use portcullis::{App, Deps, Function, handle};
 use serde_json::Value;
 
@@ -26,13 +26,14 @@ async fn app(dir: &tempfile::TempDir) -> App {
             ("PORTCULLIS_PUBLIC_URL", "https://id.example.com".to_owned()),
             ("PORTCULLIS_ARGON2", "m=1024,t=1,p=1".to_owned()),
             ("PORTCULLIS_EMAIL_VERIFICATION", "off".to_owned()),
+            ("PORTCULLIS_MAIL_RESPONSE_TIME", "0s".to_owned()),
         ],
         Environment::Lambda,
     )
     .expect("config");
     let deps = Deps {
         store: portcullis::app::open_store(&config).await.expect("store"),
-        mailer: Arc::new(NoMailer),
+        mailer: Arc::new(Outbox::new(dir.path().join("outbox"))),
         clock: Arc::new(ManualClock::starting_now()),
     };
     let url = config.public_url.clone().expect("public url");
@@ -180,6 +181,54 @@ async fn session_events() {
             "{name}"
         );
     }
+}
+
+#[tokio::test]
+async fn mail_flow_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    assert_eq!(call(&app, Function::Signup, "signup-created").await.0, 201);
+
+    for name in ["verify-email-unknown-token", "verify-email-malformed-token"] {
+        let (status, body) = call(&app, Function::VerifyEmail, name).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("invalid_token")),
+            "{name}"
+        );
+    }
+    let (status, _) = call(&app, Function::VerifyEmail, "verify-email-resend").await;
+    assert_eq!(status, 202);
+
+    let (known, known_body) = call(&app, Function::ResetRequest, "reset-request-known").await;
+    let (unknown, unknown_body) = call(&app, Function::ResetRequest, "reset-request-unknown").await;
+    assert_eq!((known, unknown), (202, 202));
+    assert_eq!(known_body, unknown_body);
+
+    let (status, body) = call(&app, Function::ResetConfirm, "reset-confirm-unknown-token").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("invalid_token"))
+    );
+    let (status, body) = call(
+        &app,
+        Function::ResetConfirm,
+        "reset-confirm-missing-password",
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["errors"]["new_password"],
+        serde_json::json!(["is required"])
+    );
+
+    let (status, body) = call(
+        &app,
+        Function::ChangePassword,
+        "change-password-without-token",
+    )
+    .await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
 }
 
 #[test]
