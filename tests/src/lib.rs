@@ -151,6 +151,23 @@ impl Server {
 
     /// A server whose configuration is the test defaults overridden by `vars`.
     pub async fn with(backend: Backend, vars: &[(&str, &str)]) -> Server {
+        Server::build(backend, vars, None).await
+    }
+
+    /// A server that sends its mail through `mailer` instead of the backend's own.
+    pub async fn with_mailer(
+        backend: Backend,
+        vars: &[(&str, &str)],
+        mailer: Arc<dyn Mailer>,
+    ) -> Server {
+        Server::build(backend, vars, Some(mailer)).await
+    }
+
+    async fn build(
+        backend: Backend,
+        vars: &[(&str, &str)],
+        mailer_override: Option<Arc<dyn Mailer>>,
+    ) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let (store_var, mailer_var) = match backend {
             Backend::Sqlite => (
@@ -191,7 +208,7 @@ impl Server {
         };
         let deps = Deps {
             store,
-            mailer,
+            mailer: mailer_override.unwrap_or(mailer),
             clock: clock.clone(),
         };
         let app = Arc::new(

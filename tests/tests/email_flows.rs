@@ -520,7 +520,29 @@ async fn wrong_current_passwords_count_toward_the_lockout(backend: Backend) {
     );
 }
 
+async fn a_mail_that_fails_never_loses_the_account(backend: Backend) {
+    let server = Server::with_mailer(
+        backend,
+        &[("PORTCULLIS_EMAIL_VERIFICATION", "required")],
+        std::sync::Arc::new(portcullis::mail::NoMailer),
+    )
+    .await;
+    let email = unique_email("nomail");
+    let reply = server.signup(&email, PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    // The account is there; the person can ask for the mail again.
+    assert_eq!(
+        server.login(&email, PASSWORD).await.code(),
+        "email_not_verified"
+    );
+    let resend = server
+        .post("/v1/verify-email/resend", json!({"email": email}))
+        .await;
+    assert_eq!(resend.status, StatusCode::ACCEPTED);
+}
+
 on_both_stores!(
+    a_mail_that_fails_never_loses_the_account,
     signup_mail_verify_then_login,
     verification_in_approval_mode_waits_for_an_admin,
     bad_verification_tokens_are_refused,
