@@ -1,12 +1,12 @@
 # Shared by scripts/test and scripts/bench: the Python tools in .venv, and the emulator.
 
-# Creates .venv with moto when it is missing; `ensure_venv lambda` also adds cargo-lambda, zig and
+# Creates .venv with moto and PyJWT when they are missing; `ensure_venv lambda` also adds cargo-lambda, zig and
 # cfn-lint (for packaging and the template check).
 ensure_venv() {
-  if ! .venv/bin/python -c "import moto.server" 2>/dev/null; then
-    echo "installing the DynamoDB/SES emulator (moto) in .venv" >&2
+  if ! .venv/bin/python -c "import moto.server, jwt" 2>/dev/null; then
+    echo "installing the DynamoDB/SES emulator (moto) and PyJWT in .venv" >&2
     python3 -m venv .venv
-    .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]>=5.2,<5.3"
+    .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]>=5.2,<5.3" "pyjwt[crypto]>=2.8,<3"
   fi
   if [ "${1:-}" = lambda ] && ! { [ -x .venv/bin/cargo-lambda ] && [ -x .venv/bin/cfn-lint ] && .venv/bin/python -c "import ziglang" 2>/dev/null; }; then
     echo "installing cargo-lambda, zig and cfn-lint in .venv" >&2

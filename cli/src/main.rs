@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use portcullis::clock::SystemClock;
 use portcullis::config::{Config, Environment};
 use portcullis::{App, Deps};
 use tokio::net::TcpListener;
@@ -29,11 +30,31 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
     },
+    /// Signing keys of access tokens.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// The DynamoDB table that PORTCULLIS_STORE names (dynamodb://<table>).
     Table {
         #[command(subcommand)]
         command: TableCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Add a new signing key. It is published in the JWKS at once and signs after
+    /// PORTCULLIS_KEY_ACTIVATION_DELAY (10m), so verifiers know it first; the old key stays in the
+    /// JWKS until its tokens have expired. Also deletes keys nothing can need any more.
+    Rotate {
+        /// Sign with the new key at once (a compromised key): tokens it signs may be refused
+        /// for a few minutes by verifiers holding a cached JWKS.
+        #[arg(long)]
+        now: bool,
+    },
+    /// List the keys and where each is in its life.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -54,9 +75,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    portcullis::telemetry::init(&config.log);
+    let log_to = match cli.command {
+        Command::Serve { .. } => portcullis::telemetry::LogTo::Stdout,
+        _ => portcullis::telemetry::LogTo::Stderr,
+    };
+    portcullis::telemetry::init_to(&config.log, log_to);
     let outcome = match cli.command {
         Command::Serve { addr } => serve(config, addr).await,
+        Command::Keys { command } => keys(config, command).await,
         Command::Table { command } => table(config, command).await,
     };
     match outcome {
@@ -80,6 +106,37 @@ async fn serve(config: Config, addr: SocketAddr) -> anyhow::Result<()> {
     let deps = Deps::from_config(&config).await?;
     let app = Arc::new(App::new(config, &public_url, deps).await?);
     portcullis_cli::serve::serve(app, listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
+    use portcullis::clock::Clock as _;
+    let store = portcullis::app::open_store(&config).await?;
+    let windows = portcullis::tokens::KeyWindows {
+        access_token_ttl: config.access_token_ttl,
+        reload: portcullis::app::KEY_RELOAD,
+    };
+    let now = SystemClock.now();
+    match command {
+        KeysCommand::Rotate { now: at_once } => {
+            let delay = if at_once {
+                std::time::Duration::ZERO
+            } else {
+                config.key_activation_delay
+            };
+            let key = portcullis::keys::rotate(store.as_ref(), now, delay, windows).await?;
+            println!(
+                "added {}: signs from {}",
+                key.kid,
+                key.activates_at.rfc3339()
+            );
+        }
+        KeysCommand::List => {
+            for line in portcullis::keys::list(store.as_ref(), now, windows).await? {
+                println!("{line}");
+            }
+        }
+    }
     Ok(())
 }
 

@@ -114,3 +114,31 @@ fn table_commands_need_a_dynamodb_store() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("does not name a DynamoDB table"));
 }
+
+#[test]
+fn keys_rotate_and_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite://{}", dir.path().join("keys.db").display());
+    let run = |args: &[&str]| {
+        let output = Command::new(BIN)
+            .args(args)
+            .env("PORTCULLIS_STORE", &store)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let added = run(&["keys", "rotate", "--now"]);
+    assert!(added.starts_with("added "), "{added}");
+    let pending = run(&["keys", "rotate"]);
+    assert!(pending.starts_with("added "), "{pending}");
+    let list = run(&["keys", "list"]);
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 2, "{list}");
+    assert!(lines[0].ends_with("signing"), "{list}");
+    assert!(lines[1].contains("pending, signs from"), "{list}");
+}

@@ -1,6 +1,8 @@
 //! `App`: everything a request needs, built once per process (per Lambda instance).
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use url::Url;
 
@@ -13,7 +15,7 @@ use crate::mail::Message;
 use crate::mail::{Mailer, NoMailer, Outbox};
 use crate::password::PasswordHasher;
 use crate::store::Store;
-use crate::tokens::{AccessClaims, Keyring, SigningKeyRecord};
+use crate::tokens::{AccessClaims, KeyWindows, Keyring, SigningKeyRecord};
 use crate::user::{User, UserStatus};
 
 /// Who a Bearer token speaks for.
@@ -30,8 +32,12 @@ pub struct App {
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub passwords: PasswordHasher,
-    pub keys: Keyring,
+    keys: RwLock<Arc<Keyring>>,
+    keys_loaded_at: AtomicI64,
 }
+
+/// How often an instance reads the signing keys again, to pick up a rotation.
+pub const KEY_RELOAD: Duration = Duration::from_secs(60);
 
 /// What the app talks to: built from `Config` in production, by hand in tests.
 pub struct Deps {
@@ -48,6 +54,13 @@ impl Deps {
             mailer: open_mailer(config).await?,
             clock: Arc::new(SystemClock),
         })
+    }
+}
+
+fn key_windows(config: &Config) -> KeyWindows {
+    KeyWindows {
+        access_token_ttl: config.access_token_ttl,
+        reload: KEY_RELOAD,
     }
 }
 
@@ -101,15 +114,16 @@ impl App {
             mailer,
             clock,
         } = deps;
+        let now = clock.now();
         let mut records = store.signing_keys().await?;
         if records.is_empty() {
-            let record = SigningKeyRecord::generate(clock.now()).await?;
+            let record = SigningKeyRecord::generate(now, now).await?;
             if store.add_first_signing_key(&record).await? {
                 tracing::info!(kid = %record.kid, "generated the first signing key");
             }
             records = store.signing_keys().await?;
         }
-        let keys = Keyring::from_records(&records)?;
+        let keys = Keyring::from_records(&records, now, key_windows(&config))?;
         Ok(App {
             issuer: public_url.as_str().trim_end_matches('/').to_owned(),
             passwords: PasswordHasher::new(config.argon2)?,
@@ -117,8 +131,51 @@ impl App {
             store,
             mailer,
             clock,
-            keys,
+            keys: RwLock::new(Arc::new(keys)),
+            keys_loaded_at: AtomicI64::new(now.seconds()),
         })
+    }
+
+    /// The keys in use now.
+    pub fn keys(&self) -> Arc<Keyring> {
+        match self.keys.read() {
+            Ok(keys) => keys.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn key_windows(&self) -> KeyWindows {
+        key_windows(&self.config)
+    }
+
+    /// Reads the signing keys again when the last read is `KEY_RELOAD` old, so a rotation
+    /// reaches every instance within a minute. A failed read keeps the keys it had.
+    pub async fn reload_keys_if_due(&self) {
+        let now = self.clock.now();
+        let loaded = self.keys_loaded_at.load(Ordering::Relaxed);
+        if now.seconds() - loaded < KEY_RELOAD.as_secs() as i64 {
+            return;
+        }
+        // One request reloads; the others go on with the keys they have.
+        if self
+            .keys_loaded_at
+            .compare_exchange(loaded, now.seconds(), Ordering::AcqRel, Ordering::Relaxed)
+            .is_err()
+        {
+            return;
+        }
+        let reloaded = match self.store.signing_keys().await {
+            Ok(records) => Keyring::from_records(&records, now, self.key_windows()),
+            Err(error) => Err(error),
+        };
+        match reloaded {
+            Ok(keys) => {
+                if let Ok(mut slot) = self.keys.write() {
+                    *slot = Arc::new(keys);
+                }
+            }
+            Err(error) => tracing::error!(%error, "reloading the signing keys failed"),
+        }
     }
 
     /// Counts the request against its client IP's limit for the route group.
@@ -143,7 +200,7 @@ impl App {
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated> {
         let now = self.clock.now();
         let claims = self
-            .keys
+            .keys()
             .verify(token, &self.issuer, &self.config.token_audience, now)
             .ok_or(Error::Unauthorized)?;
         let session = self

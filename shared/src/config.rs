@@ -152,6 +152,8 @@ pub struct Config {
     /// does not tell whether a mail was sent.
     pub mail_response_time: Duration,
     pub verification_ttl: Duration,
+    /// How long a rotated-in signing key is published before it signs.
+    pub key_activation_delay: Duration,
     pub reset_ttl: Duration,
     pub google: Option<OAuthClient>,
     pub google_issuer: Url,
@@ -208,6 +210,7 @@ pub const VARIABLES: &[&str] = &[
     "PORTCULLIS_PRODUCT_NAME",
     "PORTCULLIS_MAIL_RESPONSE_TIME",
     "PORTCULLIS_VERIFICATION_TTL",
+    "PORTCULLIS_KEY_ACTIVATION_DELAY",
     "PORTCULLIS_RESET_TTL",
     "PORTCULLIS_OAUTH_GOOGLE_CLIENT_ID",
     "PORTCULLIS_OAUTH_GOOGLE_CLIENT_SECRET",
@@ -347,6 +350,8 @@ impl Config {
                 })?;
         let verification_ttl = parse_duration(&get, "PORTCULLIS_VERIFICATION_TTL", "24h")?;
         let reset_ttl = parse_duration(&get, "PORTCULLIS_RESET_TTL", "1h")?;
+        let key_activation_delay =
+            parse_duration_allow_zero(&get, "PORTCULLIS_KEY_ACTIVATION_DELAY", "10m")?;
         let google = parse_oauth_client(&get, "GOOGLE")?;
         let github = parse_oauth_client(&get, "GITHUB")?;
         let google_issuer = parse_base_url(
@@ -408,6 +413,7 @@ impl Config {
             product_name,
             mail_response_time,
             verification_ttl,
+            key_activation_delay,
             reset_ttl,
             google,
             google_issuer,

@@ -77,6 +77,8 @@ pub enum Error {
     Unauthorized,
     #[error("invalid token")]
     InvalidToken,
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
     #[error("password reset disabled")]
     PasswordResetDisabled,
     #[error("not found")]

@@ -49,6 +49,9 @@ pub async fn start_session(app: &App, user: &User, caller: &Caller) -> Result<To
         id: uuid::Uuid::new_v4().to_string(),
         user_id: user.id.clone(),
         refresh_digest: refresh.digest,
+        previous_digest: None,
+        rotated_at: None,
+        rotation_secret: crate::tokens::random_secret(),
         created_at: now,
         last_used_at: now,
         expires_at: now.plus(app.config.session_ttl),
@@ -58,12 +61,23 @@ pub async fn start_session(app: &App, user: &User, caller: &Caller) -> Result<To
         epoch: user.session_epoch,
     };
     app.store.create_session(&session).await?;
+    grant(app, user, &session.id, refresh.token)
+}
+
+/// Signs an access token for `user` in session `session_id` and pairs it with `refresh_token`.
+pub fn grant(
+    app: &App,
+    user: &User,
+    session_id: &str,
+    refresh_token: Secret,
+) -> Result<TokenGrant> {
+    let now = app.clock.now();
     let ttl = app.config.access_token_ttl;
     let claims = AccessClaims {
         iss: app.issuer.clone(),
         aud: app.config.token_audience.clone(),
         sub: user.id.clone(),
-        sid: session.id.clone(),
+        sid: session_id.to_owned(),
         iat: now.seconds(),
         nbf: now.seconds(),
         exp: now.plus(ttl).seconds(),
@@ -74,10 +88,10 @@ pub async fn start_session(app: &App, user: &User, caller: &Caller) -> Result<To
         email_verified: user.email_verified,
     };
     Ok(TokenGrant {
-        access_token: app.keys.sign(&claims)?,
+        access_token: app.keys().sign(&claims)?,
         expires_in: ttl.as_secs(),
-        refresh_token: refresh.token,
-        session_id: session.id,
+        refresh_token,
+        session_id: session_id.to_owned(),
         user_id: user.id.clone(),
         username: user.username.as_str().to_owned(),
         email: user.email.as_str().to_owned(),

@@ -1,6 +1,7 @@
 //! Sessions: what a refresh token is tied to, and what an access token's `sid` names.
 
 use crate::clock::UnixTime;
+use crate::secret::Secret;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
@@ -8,6 +9,13 @@ pub struct Session {
     pub user_id: String,
     /// SHA-256 digest of the current refresh token; the token itself is never stored.
     pub refresh_digest: String,
+    /// The token the current one replaced, still accepted for the grace period after
+    /// `rotated_at` (a client retrying a refresh whose answer it lost).
+    pub previous_digest: Option<String>,
+    pub rotated_at: Option<UnixTime>,
+    /// The key each next refresh token is derived with (`tokens::next_refresh_token`), so a
+    /// retry of a refresh gets the very token the first attempt got.
+    pub rotation_secret: Secret,
     pub created_at: UnixTime,
     pub last_used_at: UnixTime,
     /// The absolute end of the session, whatever the refreshes.

@@ -1,6 +1,7 @@
 //! Tokens: opaque random tokens stored as digests, RS256 signing keys, access-token JWTs and JWKS.
 
 use std::fmt;
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -39,6 +40,29 @@ impl OpaqueToken {
     }
 }
 
+/// 32 random bytes, base64url: a session's rotation secret.
+pub fn random_secret() -> Secret {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    Secret::new(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The refresh token that follows `current` in a session: HMAC-SHA256 of it under the session's
+/// rotation secret. Knowing the secret without the current token (a copy of the store holds only
+/// digests) gives nothing; two retries of one refresh get the same next token.
+pub fn next_refresh_token(rotation_secret: &Secret, current: &Secret) -> Result<OpaqueToken> {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<Sha256>::new_from_slice(rotation_secret.expose().as_bytes())
+        .map_err(|e| Error::internal(format!("rotation key: {e}")))?;
+    mac.update(b"portcullis refresh rotation\0");
+    mac.update(current.expose().as_bytes());
+    let token = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    Ok(OpaqueToken {
+        digest: digest(&token),
+        token: Secret::new(token),
+    })
+}
+
 /// SHA-256 of a token, hex: how tokens are looked up.
 pub fn digest(token: &str) -> String {
     Sha256::digest(token.as_bytes())
@@ -54,8 +78,9 @@ pub struct SigningKeyRecord {
     /// PKCS#1 DER of the RSA private key.
     pub private_der: Vec<u8>,
     pub created_at: UnixTime,
-    /// Set once the key no longer signs; it stays in the JWKS until its tokens have expired.
-    pub retired_at: Option<UnixTime>,
+    /// When the key starts signing. Until then it is only published in the JWKS, so verifiers
+    /// that cache the JWKS know it before they meet a token it signed.
+    pub activates_at: UnixTime,
 }
 
 impl fmt::Debug for SigningKeyRecord {
@@ -63,14 +88,15 @@ impl fmt::Debug for SigningKeyRecord {
         f.debug_struct("SigningKeyRecord")
             .field("kid", &self.kid)
             .field("created_at", &self.created_at)
-            .field("retired_at", &self.retired_at)
+            .field("activates_at", &self.activates_at)
             .finish_non_exhaustive()
     }
 }
 
 impl SigningKeyRecord {
-    /// Generates a new RSA key (on a blocking thread: it takes a while).
-    pub async fn generate(now: UnixTime) -> Result<SigningKeyRecord> {
+    /// Generates a new RSA key (on a blocking thread: it takes a while) that signs from
+    /// `activates_at`.
+    pub async fn generate(now: UnixTime, activates_at: UnixTime) -> Result<SigningKeyRecord> {
         tokio::task::spawn_blocking(move || {
             let key = rsa::RsaPrivateKey::new(&mut OsRng, RSA_BITS)
                 .map_err(|e| Error::internal(format!("RSA key generation: {e}")))?;
@@ -82,7 +108,7 @@ impl SigningKeyRecord {
                 kid: public.thumbprint(),
                 private_der: der.as_bytes().to_vec(),
                 created_at: now,
-                retired_at: None,
+                activates_at,
             })
         })
         .await
@@ -143,7 +169,79 @@ pub struct AccessClaims {
     pub email_verified: bool,
 }
 
-/// The keys in use: one that signs, and every key whose tokens may still be presented.
+/// How long keys stay around once they stop signing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyWindows {
+    /// Tokens signed just before a key stopped signing live this long.
+    pub access_token_ttl: Duration,
+    /// Instances may go on signing with a key this long after the next one activates, until
+    /// they reload their keys.
+    pub reload: Duration,
+}
+
+/// Allowance for clocks that disagree a little.
+const CLOCK_SKEW: Duration = Duration::from_secs(60);
+
+impl KeyWindows {
+    /// How long a key stays in the JWKS after the next key activates.
+    pub fn retention(&self) -> Duration {
+        self.access_token_ttl + self.reload + CLOCK_SKEW
+    }
+}
+
+/// Where a key is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyState {
+    /// Published in the JWKS, signs from then.
+    Pending {
+        activates_at: UnixTime,
+    },
+    Signing,
+    /// No longer signs; still in the JWKS for the tokens it signed, until then.
+    Verifying {
+        until: UnixTime,
+    },
+    /// Out of the JWKS: nothing it signed can still be valid.
+    Expired,
+}
+
+/// The state of every key at `now`, in activation order. The newest key whose activation has come
+/// signs; each key before it verifies until the one after it has been active for the retention.
+pub fn key_states(
+    records: &[SigningKeyRecord],
+    now: UnixTime,
+    windows: KeyWindows,
+) -> Vec<(&SigningKeyRecord, KeyState)> {
+    let mut sorted: Vec<&SigningKeyRecord> = records.iter().collect();
+    sorted.sort_by(|a, b| (a.activates_at, &a.kid).cmp(&(b.activates_at, &b.kid)));
+    let signing = sorted
+        .iter()
+        .rposition(|r| r.activates_at <= now)
+        .unwrap_or(0);
+    sorted
+        .iter()
+        .enumerate()
+        .map(|(i, record)| {
+            let state = if i == signing {
+                KeyState::Signing
+            } else if i > signing {
+                KeyState::Pending {
+                    activates_at: record.activates_at,
+                }
+            } else {
+                let until = sorted[i + 1].activates_at.plus(windows.retention());
+                if now < until {
+                    KeyState::Verifying { until }
+                } else {
+                    KeyState::Expired
+                }
+            };
+            (*record, state)
+        })
+        .collect()
+}
+
+/// The keys in use at one moment: one that signs, and every key whose tokens may be presented.
 pub struct Keyring {
     signing_kid: String,
     encoding: EncodingKey,
@@ -151,15 +249,23 @@ pub struct Keyring {
 }
 
 impl Keyring {
-    /// Builds the keyring from the store's records: the newest unretired key signs.
-    pub fn from_records(records: &[SigningKeyRecord]) -> Result<Keyring> {
-        let signing = records
+    /// The keyring at `now`: the signing key, and the pending and verifying ones beside it.
+    pub fn from_records(
+        records: &[SigningKeyRecord],
+        now: UnixTime,
+        windows: KeyWindows,
+    ) -> Result<Keyring> {
+        let states = key_states(records, now, windows);
+        let signing = states
             .iter()
-            .filter(|r| r.retired_at.is_none())
-            .max_by_key(|r| (r.created_at, r.kid.clone()))
-            .ok_or_else(|| Error::internal("no active signing key"))?;
-        let mut verifying = Vec::with_capacity(records.len());
-        for record in records {
+            .find(|(_, state)| *state == KeyState::Signing)
+            .map(|(record, _)| *record)
+            .ok_or_else(|| Error::internal("no signing key"))?;
+        let mut verifying = Vec::with_capacity(states.len());
+        for (record, state) in &states {
+            if *state == KeyState::Expired {
+                continue;
+            }
             let key = rsa::RsaPrivateKey::from_pkcs1_der(&record.private_der).map_err(|e| {
                 Error::internal(format!("signing key {} unreadable: {e}", record.kid))
             })?;
@@ -225,6 +331,76 @@ impl Keyring {
 mod tests {
     use super::*;
 
+    const WINDOWS: KeyWindows = KeyWindows {
+        access_token_ttl: Duration::from_secs(900),
+        reload: Duration::from_secs(60),
+    };
+
+    fn record(kid: &str, activates_at: i64) -> SigningKeyRecord {
+        SigningKeyRecord {
+            kid: kid.into(),
+            private_der: Vec::new(),
+            created_at: UnixTime(0),
+            activates_at: UnixTime(activates_at),
+        }
+    }
+
+    #[test]
+    fn keys_are_published_before_they_sign_and_kept_until_their_tokens_are_gone() {
+        let records = [record("old", 0), record("new", 1_000)];
+        let states = |now| {
+            key_states(&records, UnixTime(now), WINDOWS)
+                .into_iter()
+                .map(|(r, s)| (r.kid.clone(), s))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            states(999),
+            vec![
+                ("old".into(), KeyState::Signing),
+                (
+                    "new".into(),
+                    KeyState::Pending {
+                        activates_at: UnixTime(1_000)
+                    }
+                )
+            ]
+        );
+        let until = UnixTime(1_000 + 900 + 60 + 60);
+        assert_eq!(
+            states(1_000),
+            vec![
+                ("old".into(), KeyState::Verifying { until }),
+                ("new".into(), KeyState::Signing)
+            ]
+        );
+        assert_eq!(states(until.0)[0].1, KeyState::Expired);
+    }
+
+    #[test]
+    fn the_next_refresh_token_depends_on_the_secret_and_the_current_token() {
+        let secret = random_secret();
+        let current = OpaqueToken::generate();
+        let next = next_refresh_token(&secret, &current.token).unwrap();
+        assert_eq!(next.token.expose().len(), 43);
+        assert_eq!(
+            next.digest,
+            next_refresh_token(&secret, &current.token).unwrap().digest
+        );
+        assert_ne!(
+            next.digest,
+            next_refresh_token(&random_secret(), &current.token)
+                .unwrap()
+                .digest
+        );
+        let other = OpaqueToken::generate();
+        assert_ne!(
+            next.digest,
+            next_refresh_token(&secret, &other.token).unwrap().digest
+        );
+        assert_ne!(next.digest, current.digest);
+    }
+
     #[test]
     fn opaque_tokens_are_43_characters_and_stored_as_digests() {
         let a = OpaqueToken::generate();
@@ -255,8 +431,11 @@ mod tests {
 
     #[tokio::test]
     async fn signs_and_verifies_with_the_clock() {
-        let record = SigningKeyRecord::generate(UnixTime(1_000)).await.unwrap();
-        let keyring = Keyring::from_records(std::slice::from_ref(&record)).unwrap();
+        let record = SigningKeyRecord::generate(UnixTime(1_000), UnixTime(1_000))
+            .await
+            .unwrap();
+        let keyring =
+            Keyring::from_records(std::slice::from_ref(&record), UnixTime(1_000), WINDOWS).unwrap();
         assert_eq!(keyring.signing_kid(), record.kid);
         let token = keyring.sign(&claims(1_000)).unwrap();
         let header = jsonwebtoken::decode_header(token.expose()).unwrap();
@@ -313,10 +492,22 @@ mod tests {
 
     #[tokio::test]
     async fn a_token_signed_by_an_unknown_key_is_refused() {
-        let a = Keyring::from_records(&[SigningKeyRecord::generate(UnixTime(0)).await.unwrap()])
-            .unwrap();
-        let b = Keyring::from_records(&[SigningKeyRecord::generate(UnixTime(0)).await.unwrap()])
-            .unwrap();
+        let a = Keyring::from_records(
+            &[SigningKeyRecord::generate(UnixTime(0), UnixTime(0))
+                .await
+                .unwrap()],
+            UnixTime(0),
+            WINDOWS,
+        )
+        .unwrap();
+        let b = Keyring::from_records(
+            &[SigningKeyRecord::generate(UnixTime(0), UnixTime(0))
+                .await
+                .unwrap()],
+            UnixTime(0),
+            WINDOWS,
+        )
+        .unwrap();
         let token = a.sign(&claims(10)).unwrap();
         assert!(
             b.verify(

@@ -86,7 +86,7 @@ async fn the_signing_key_survives_a_restart() {
     let app = portcullis::App::new(config, &server.url.parse().unwrap(), deps)
         .await
         .unwrap();
-    assert_eq!(app.keys.jwks(), first);
+    assert_eq!(app.keys().jwks(), first);
 }
 
 on_both_stores!(

@@ -118,7 +118,7 @@ async fn login_events() {
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body = json(&response);
     let claims = app
-        .keys
+        .keys()
         .verify(
             body["access_token"].as_str().unwrap(),
             "https://id.example.com",
@@ -166,7 +166,7 @@ async fn discovery_events() {
     );
     let (status, body) = call(&app, Function::Discovery, "discovery-jwks").await;
     assert_eq!(status, 200);
-    assert_eq!(body["keys"][0]["kid"], app.keys.signing_kid());
+    assert_eq!(body["keys"][0]["kid"], app.keys().signing_kid());
 }
 
 #[tokio::test]

@@ -250,6 +250,9 @@ async fn sessions_round_trip(backend: Backend) {
         id: uuid::Uuid::new_v4().to_string(),
         user_id: "user-1".into(),
         refresh_digest: portcullis::tokens::digest(&name()),
+        previous_digest: None,
+        rotated_at: None,
+        rotation_secret: portcullis::tokens::random_secret(),
         created_at: UnixTime(100),
         last_used_at: UnixTime(150),
         expires_at: UnixTime(10_000),
@@ -274,7 +277,11 @@ async fn exactly_one_first_signing_key(backend: Backend) {
     let f = open(backend).await;
     let mut keys = Vec::new();
     for _ in 0..3 {
-        keys.push(SigningKeyRecord::generate(UnixTime(5)).await.unwrap());
+        keys.push(
+            SigningKeyRecord::generate(UnixTime(5), UnixTime(5))
+                .await
+                .unwrap(),
+        );
     }
     let tasks: Vec<_> = keys
         .iter()

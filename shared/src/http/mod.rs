@@ -18,7 +18,9 @@ pub use json::{JsonBody, body_bytes};
 use crate::app::App;
 use crate::email::Email;
 use crate::error::{Error, Result};
-use crate::{discovery, login, me, password_change, password_reset, signup, verification};
+use crate::{
+    discovery, login, me, password_change, password_reset, sessions, signup, verification,
+};
 
 /// Request bodies over this many bytes get 413.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -47,6 +49,10 @@ enum Route {
     ResetRequest,
     ResetConfirm,
     ChangePassword,
+    Refresh,
+    Logout,
+    Sessions,
+    DeleteSession,
     Me,
     Config,
     Health,
@@ -118,6 +124,25 @@ const ROUTES: &[(&str, Method, Route, Function)] = &[
     ),
     ("/v1/me", Method::GET, Route::Me, Function::Session),
     (
+        "/v1/token/refresh",
+        Method::POST,
+        Route::Refresh,
+        Function::Session,
+    ),
+    ("/v1/logout", Method::POST, Route::Logout, Function::Session),
+    (
+        "/v1/sessions",
+        Method::GET,
+        Route::Sessions,
+        Function::Session,
+    ),
+    (
+        "/v1/sessions/{id}",
+        Method::DELETE,
+        Route::DeleteSession,
+        Function::Session,
+    ),
+    (
         "/v1/config",
         Method::GET,
         Route::Config,
@@ -151,7 +176,7 @@ fn find_route(function: Function, method: &Method, path: &str) -> Result<Route> 
     };
     let mut path_known = false;
     for (route_path, route_method, route, owner) in ROUTES {
-        if *route_path != path || (function != Function::Local && function != *owner) {
+        if !path_matches(route_path, path) || (function != Function::Local && function != *owner) {
             continue;
         }
         path_known = true;
@@ -166,13 +191,35 @@ fn find_route(function: Function, method: &Method, path: &str) -> Result<Route> 
     })
 }
 
+/// `/v1/sessions/{id}` matches `/v1/sessions/<one segment>`.
+fn path_matches(pattern: &str, path: &str) -> bool {
+    match pattern.strip_suffix("{id}") {
+        Some(prefix) => path
+            .strip_prefix(prefix)
+            .is_some_and(|id| !id.is_empty() && !id.contains('/')),
+        None => pattern == path,
+    }
+}
+
+/// The `{id}` of a path that matched a pattern ending in it.
+fn path_id(request: &Request) -> &str {
+    request
+        .uri()
+        .path()
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+}
+
 impl Route {
     fn rate_group(self) -> Option<RateGroup> {
         match self {
             Route::Signup | Route::UsernameSuggestion => Some(RateGroup::Signup),
             Route::Login | Route::ChangePassword => Some(RateGroup::Login),
             Route::ResendVerification | Route::ResetRequest => Some(RateGroup::Mail),
-            Route::VerifyEmail | Route::ResetConfirm => Some(RateGroup::Token),
+            Route::VerifyEmail | Route::ResetConfirm | Route::Refresh => Some(RateGroup::Token),
+            Route::Logout | Route::Sessions | Route::DeleteSession => None,
             Route::Me
             | Route::Config
             | Route::Health
@@ -232,6 +279,7 @@ pub async fn handle(app: &App, function: Function, request: Request) -> Response
     );
     async move {
         let started = Instant::now();
+        app.reload_keys_if_due().await;
         let mut response = match dispatch(app, function, &caller, &request).await {
             Ok(response) => response,
             Err(error) => {
@@ -374,12 +422,59 @@ async fn serve(
             let who = app.authenticate(bearer(request)?).await?;
             json(StatusCode::OK, &me::me(who.user))
         }
+        Route::Refresh => {
+            let mut body = JsonBody::parse(request)?;
+            let token = body.secret("refresh_token", true);
+            body.finish()?;
+            let token = token.ok_or_else(|| Error::internal("a missing field was not reported"))?;
+            tokens(&sessions::refresh(app, caller, &token).await?)
+        }
+        Route::Logout => {
+            if request.headers().contains_key(header::AUTHORIZATION) {
+                let who = app.authenticate(bearer(request)?).await?;
+                let global = if body_bytes(request).is_empty() {
+                    false
+                } else {
+                    let mut body = JsonBody::parse(request)?;
+                    let scope = body.string("scope", false);
+                    let global = match scope.as_deref() {
+                        None | Some("local") => false,
+                        Some("global") => true,
+                        Some(_) => {
+                            body.error("scope", "must be local or global");
+                            false
+                        }
+                    };
+                    body.finish()?;
+                    global
+                };
+                sessions::logout_with_bearer(app, &who, global).await?;
+            } else {
+                let mut body = JsonBody::parse(request)?;
+                let token = body.secret("refresh_token", true);
+                body.finish()?;
+                let token =
+                    token.ok_or_else(|| Error::internal("a missing field was not reported"))?;
+                sessions::logout_with_refresh(app, &token).await?;
+            }
+            no_content()
+        }
+        Route::Sessions => {
+            let who = app.authenticate(bearer(request)?).await?;
+            let list = sessions::list(app, &who).await?;
+            json(StatusCode::OK, &serde_json::json!({ "sessions": list }))
+        }
+        Route::DeleteSession => {
+            let who = app.authenticate(bearer(request)?).await?;
+            sessions::delete(app, &who, path_id(request)).await?;
+            no_content()
+        }
         Route::Config => json(StatusCode::OK, &discovery::client_config(&app.config)),
         Route::Health => json(StatusCode::OK, &serde_json::json!({ "status": "ok" })),
         Route::OpenIdConfiguration => {
             cacheable(json(StatusCode::OK, &discovery::openid_configuration(app)))
         }
-        Route::Jwks => cacheable(json(StatusCode::OK, &app.keys.jwks())),
+        Route::Jwks => cacheable(json(StatusCode::OK, &app.keys().jwks())),
     }
 }
 
@@ -411,6 +506,14 @@ pub fn json(status: StatusCode, value: &impl Serialize) -> Result<Response<Body>
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::CACHE_CONTROL, "no-store")
         .body(Body::Text(body))
+        .map_err(Error::internal)
+}
+
+fn no_content() -> Result<Response<Body>> {
+    Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(Body::Empty)
         .map_err(Error::internal)
 }
 
@@ -465,7 +568,8 @@ mod tests {
     #[test]
     fn every_route_has_a_function_that_serves_it() {
         for (path, method, route, owner) in ROUTES {
-            assert_eq!(find_route(*owner, method, path).unwrap(), *route);
+            let path = path.replace("{id}", "some-id");
+            assert_eq!(find_route(*owner, method, &path).unwrap(), *route);
         }
     }
 }

@@ -106,6 +106,12 @@ pub fn problem(error: &Error) -> Problem<'_> {
             .detail("A valid Bearer access token is required."),
         Error::InvalidToken => Problem::new(S::BAD_REQUEST, "invalid_token", "Invalid token")
             .detail("The token is unknown, already used or expired."),
+        Error::InvalidRefreshToken => Problem::new(
+            S::UNAUTHORIZED,
+            "invalid_refresh_token",
+            "Invalid refresh token",
+        )
+        .detail("The refresh token is unknown, expired, revoked or already used. Log in again."),
         Error::PasswordResetDisabled => Problem::new(
             S::FORBIDDEN,
             "password_reset_disabled",

@@ -435,6 +435,10 @@ fn session_item(session: &Session) -> Item {
         ("created_at".into(), n(session.created_at.seconds())),
         ("last_used_at".into(), n(session.last_used_at.seconds())),
         ("epoch".into(), n(session.epoch)),
+        (
+            "rotation_secret".into(),
+            s(session.rotation_secret.expose()),
+        ),
         (TTL_ATTRIBUTE.into(), n(session.expires_at.seconds())),
         // A user's sessions, newest last.
         ("gsi1pk".into(), s(user_pk(&session.user_id))),
@@ -456,7 +460,30 @@ fn session_item(session: &Session) -> Item {
     if let Some(revoked) = session.revoked_at {
         item.insert("revoked_at".into(), n(revoked.seconds()));
     }
+    if let Some(previous) = &session.previous_digest {
+        item.insert("previous_digest".into(), s(previous));
+    }
+    if let Some(rotated) = session.rotated_at {
+        item.insert("rotated_at".into(), n(rotated.seconds()));
+    }
     item
+}
+
+fn refresh_pk(digest: &str) -> String {
+    format!("REFRESH#{digest}")
+}
+
+/// Every refresh token a session issued points back to it, so a reused old one is recognised.
+fn refresh_item(digest: &str, session: &Session, issued_at: UnixTime) -> Item {
+    Item::from([
+        ("pk".into(), s(refresh_pk(digest))),
+        ("sk".into(), s("REFRESH")),
+        ("type".into(), s("refresh_token")),
+        ("session_id".into(), s(&session.id)),
+        ("user_id".into(), s(&session.user_id)),
+        ("issued_at".into(), n(issued_at.seconds())),
+        (TTL_ATTRIBUTE.into(), n(session.expires_at.seconds())),
+    ])
 }
 
 fn session_from_item(item: &Item) -> Result<Session> {
@@ -471,12 +498,15 @@ fn session_from_item(item: &Item) -> Result<Session> {
         user_agent: get_opt_s(item, "user_agent")?,
         revoked_at: get_opt_n(item, "revoked_at")?.map(UnixTime),
         epoch: epoch(item, "epoch")?,
+        previous_digest: get_opt_s(item, "previous_digest")?,
+        rotated_at: get_opt_n(item, "rotated_at")?.map(UnixTime),
+        rotation_secret: crate::secret::Secret::new(get_s(item, "rotation_secret")?),
     })
 }
 
 fn signing_key_item(key: &SigningKeyRecord) -> Item {
     use base64::Engine as _;
-    let mut item = Item::from([
+    Item::from([
         ("pk".into(), s(SIGNING_KEYS_PK)),
         ("sk".into(), s(format!("KEY#{}", key.kid))),
         ("type".into(), s("signing_key")),
@@ -486,11 +516,8 @@ fn signing_key_item(key: &SigningKeyRecord) -> Item {
             s(base64::engine::general_purpose::STANDARD.encode(&key.private_der)),
         ),
         ("created_at".into(), n(key.created_at.seconds())),
-    ]);
-    if let Some(retired) = key.retired_at {
-        item.insert("retired_at".into(), n(retired.seconds()));
-    }
-    item
+        ("activates_at".into(), n(key.activates_at.seconds())),
+    ])
 }
 
 fn signing_key_from_item(item: &Item) -> Result<SigningKeyRecord> {
@@ -501,7 +528,7 @@ fn signing_key_from_item(item: &Item) -> Result<SigningKeyRecord> {
             .decode(get_s(item, "private_der")?)
             .map_err(|_| malformed("private_der"))?,
         created_at: UnixTime(get_n(item, "created_at")?),
-        retired_at: get_opt_n(item, "retired_at")?.map(UnixTime),
+        activates_at: UnixTime(get_n(item, "activates_at")?),
     })
 }
 
@@ -726,6 +753,32 @@ impl Store for DynamoStore {
         Ok(None)
     }
 
+    async fn set_status(&self, user_id: &str, status: UserStatus) -> Result<Option<User>> {
+        let updated = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(user_pk(user_id)))
+            .key("sk", s("USER"))
+            .update_expression("SET #status = :status")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", s(status.as_str()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match updated {
+            Ok(output) => output.attributes().map(user_from_item).transpose(),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
     async fn create_token(&self, token: &OneTimeToken) -> Result<()> {
         self.client
             .put_item()
@@ -913,15 +966,32 @@ impl Store for DynamoStore {
     }
 
     async fn create_session(&self, session: &Session) -> Result<()> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(session_item(session)))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map(drop)
-            .map_err(sdk_error)
+        let absent = "attribute_not_exists(pk)";
+        for attempt in 1..=MAX_ATTEMPTS {
+            let written = self
+                .client
+                .transact_write_items()
+                .transact_items(put(&self.table, session_item(session), absent)?)
+                .transact_items(put(
+                    &self.table,
+                    refresh_item(&session.refresh_digest, session, session.created_at),
+                    absent,
+                )?)
+                .send()
+                .await;
+            let Err(error) = written else {
+                return Ok(());
+            };
+            match cancellation(&error) {
+                Some(reasons)
+                    if reasons.contains(&TRANSACTION_CONFLICT) && attempt < MAX_ATTEMPTS =>
+                {
+                    back_off(attempt).await;
+                }
+                _ => return Err(sdk_error(error)),
+            }
+        }
+        Err(contended("a new session"))
     }
 
     async fn session(&self, id: &str) -> Result<Option<Session>> {
@@ -930,6 +1000,138 @@ impl Store for DynamoStore {
             .as_ref()
             .map(session_from_item)
             .transpose()
+    }
+
+    async fn session_by_refresh(&self, digest: &str) -> Result<Option<Session>> {
+        let Some(refresh) = self.get(&refresh_pk(digest), "REFRESH").await? else {
+            return Ok(None);
+        };
+        self.session(&get_s(&refresh, "session_id")?).await
+    }
+
+    #[tracing::instrument(skip_all, fields(session_id = %session.id), err)]
+    async fn rotate_refresh(
+        &self,
+        session: &Session,
+        from: &str,
+        to: &str,
+        now: UnixTime,
+    ) -> Result<bool> {
+        for attempt in 1..=MAX_ATTEMPTS {
+            let swap = aws_sdk_dynamodb::types::Update::builder()
+                .table_name(&self.table)
+                .key("pk", s(session_pk(&session.id)))
+                .key("sk", s("SESSION"))
+                .update_expression(
+                    "SET previous_digest = :from, refresh_digest = :to, rotated_at = :now, last_used_at = :now",
+                )
+                .condition_expression("refresh_digest = :from AND attribute_not_exists(revoked_at)")
+                .expression_attribute_values(":from", s(from))
+                .expression_attribute_values(":to", s(to))
+                .expression_attribute_values(":now", n(now.seconds()))
+                .build()
+                .map_err(Error::internal)?;
+            let written = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().update(swap).build())
+                .transact_items(put(
+                    &self.table,
+                    refresh_item(to, session, now),
+                    "attribute_not_exists(pk)",
+                )?)
+                .send()
+                .await;
+            let Err(error) = written else {
+                return Ok(true);
+            };
+            match cancellation(&error) {
+                Some(reasons) if reasons.first() == Some(&CONDITION_FAILED) => return Ok(false),
+                Some(reasons)
+                    if reasons.contains(&TRANSACTION_CONFLICT) && attempt < MAX_ATTEMPTS =>
+                {
+                    back_off(attempt).await;
+                }
+                _ => return Err(sdk_error(error)),
+            }
+        }
+        Err(contended("a refresh rotation"))
+    }
+
+    async fn revoke_session(&self, session_id: &str, now: UnixTime) -> Result<()> {
+        let revoked = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(session_pk(session_id)))
+            .key("sk", s("SESSION"))
+            .update_expression("SET revoked_at = if_not_exists(revoked_at, :now)")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", n(now.seconds()))
+            .send()
+            .await;
+        match revoked {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
+    /// From the index, so eventually consistent: a session begun a moment ago may be missing
+    /// from the list for that moment. Nothing is decided on this list.
+    async fn sessions_of(&self, user_id: &str) -> Result<Vec<Session>> {
+        let mut sessions = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression("gsi1pk = :user AND begins_with(gsi1sk, :session)")
+                .expression_attribute_values(":user", s(user_pk(user_id)))
+                .expression_attribute_values(":session", s("SESSION#"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in page.items() {
+                sessions.push(session_from_item(item)?);
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(sessions);
+            }
+        }
+    }
+
+    async fn end_all_sessions(&self, user_id: &str) -> Result<()> {
+        let ended = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(user_pk(user_id)))
+            .key("sk", s("USER"))
+            .update_expression("ADD session_epoch :one")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await;
+        match ended {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(sdk_error(e)),
+        }
     }
 
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>> {
@@ -945,6 +1147,30 @@ impl Store for DynamoStore {
             .await
             .map_err(sdk_error)?;
         output.items().iter().map(signing_key_from_item).collect()
+    }
+
+    async fn add_signing_key(&self, key: &SigningKeyRecord) -> Result<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(signing_key_item(key)))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map(drop)
+            .map_err(sdk_error)
+    }
+
+    async fn delete_signing_key(&self, kid: &str) -> Result<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(SIGNING_KEYS_PK))
+            .key("sk", s(format!("KEY#{kid}")))
+            .send()
+            .await
+            .map(drop)
+            .map_err(sdk_error)
     }
 
     async fn add_first_signing_key(&self, key: &SigningKeyRecord) -> Result<bool> {

@@ -48,6 +48,9 @@ pub trait Store: Send + Sync + 'static {
         next: UserStatus,
     ) -> Result<Option<User>>;
 
+    /// Sets the account's status; `None` when there is no such account.
+    async fn set_status(&self, user_id: &str, status: UserStatus) -> Result<Option<User>>;
+
     async fn create_token(&self, token: &OneTimeToken) -> Result<()>;
     async fn token(&self, digest: &str) -> Result<Option<OneTimeToken>>;
     /// Deletes the token if it has `purpose` and is unexpired at `now`, and returns it when this
@@ -69,10 +72,32 @@ pub trait Store: Send + Sync + 'static {
     /// Adds one to the counter `key` (created at 1, deleted after `expires_at`) and returns it.
     async fn increment(&self, key: &str, expires_at: UnixTime) -> Result<u64>;
 
+    /// Creates the session and records its first refresh token.
     async fn create_session(&self, session: &Session) -> Result<()>;
     async fn session(&self, id: &str) -> Result<Option<Session>>;
+    /// The session that issued the refresh token with this digest, whether it is the current
+    /// one, the previous one, or an older one (a reuse).
+    async fn session_by_refresh(&self, digest: &str) -> Result<Option<Session>>;
+    /// Replaces the session's current refresh token `from` with `to` (compare-and-swap): `false`
+    /// when `from` is no longer current or the session was revoked meanwhile.
+    async fn rotate_refresh(
+        &self,
+        session: &Session,
+        from: &str,
+        to: &str,
+        now: UnixTime,
+    ) -> Result<bool>;
+    /// Marks the session revoked (idempotent).
+    async fn revoke_session(&self, session_id: &str, now: UnixTime) -> Result<()>;
+    /// Every session of the user, live or not, oldest first.
+    async fn sessions_of(&self, user_id: &str) -> Result<Vec<Session>>;
+    /// Bumps the account's session epoch, ending all its sessions at once.
+    async fn end_all_sessions(&self, user_id: &str) -> Result<()>;
 
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>>;
+    /// Adds a key (rotation).
+    async fn add_signing_key(&self, key: &SigningKeyRecord) -> Result<()>;
+    async fn delete_signing_key(&self, kid: &str) -> Result<()>;
     /// Stores `key` only if there is no signing key at all: of two instances starting at once,
     /// one key wins. Returns whether this one was stored.
     async fn add_first_signing_key(&self, key: &SigningKeyRecord) -> Result<bool>;

@@ -13,6 +13,7 @@ use crate::email::Email;
 use crate::error::{Error, Result};
 use crate::lockout::{FailureWrite, LockoutRecord};
 use crate::one_time_token::{OneTimeToken, TokenPurpose};
+use crate::secret::Secret;
 use crate::session::Session;
 use crate::store::Store;
 use crate::tokens::SigningKeyRecord;
@@ -81,6 +82,21 @@ CREATE TABLE one_time_tokens (
     expires_at INTEGER NOT NULL
 );
 CREATE INDEX one_time_tokens_by_user ON one_time_tokens (user_id);
+"#,
+    r#"
+ALTER TABLE sessions ADD COLUMN previous_digest TEXT;
+ALTER TABLE sessions ADD COLUMN rotated_at INTEGER;
+ALTER TABLE sessions ADD COLUMN rotation_secret TEXT NOT NULL DEFAULT '';
+CREATE TABLE refresh_tokens (
+    digest TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    issued_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+INSERT INTO refresh_tokens (digest, session_id, issued_at, expires_at)
+    SELECT refresh_digest, id, created_at, expires_at FROM sessions;
+ALTER TABLE signing_keys ADD COLUMN activates_at INTEGER NOT NULL DEFAULT 0;
+UPDATE signing_keys SET activates_at = created_at;
 "#,
 ];
 
@@ -240,8 +256,15 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<Session> {
         user_agent: row.get(7)?,
         revoked_at: row.get::<_, Option<i64>>(8)?.map(UnixTime),
         epoch: row.get(9)?,
+        previous_digest: row.get(10)?,
+        rotated_at: row.get::<_, Option<i64>>(11)?.map(UnixTime),
+        rotation_secret: Secret::new(row.get::<_, String>(12)?),
     })
 }
+
+const SESSION_COLUMNS: &str = "s.id, s.user_id, s.refresh_digest, s.created_at, s.last_used_at, \
+     s.expires_at, s.ip, s.user_agent, s.revoked_at, s.epoch, s.previous_digest, s.rotated_at, \
+     s.rotation_secret";
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -361,6 +384,20 @@ impl Store for SqliteStore {
                     UserStatus::PendingVerification.as_str(),
                     next.as_str()
                 ],
+                user_from_row,
+            )
+            .optional()
+            .map_err(sql)
+        })
+        .await
+    }
+
+    async fn set_status(&self, user_id: &str, status: UserStatus) -> Result<Option<User>> {
+        let id = user_id.to_owned();
+        self.call(move |conn| {
+            conn.query_row(
+                &format!("UPDATE users SET status = ?2 WHERE id = ?1 RETURNING {USER_COLUMNS}"),
+                params![id, status.as_str()],
                 user_from_row,
             )
             .optional()
@@ -515,10 +552,11 @@ impl Store for SqliteStore {
     async fn create_session(&self, session: &Session) -> Result<()> {
         let s = session.clone();
         self.call(move |conn| {
-            conn.execute(
+            let tx = conn.transaction().map_err(sql)?;
+            tx.execute(
                 "INSERT INTO sessions (id, user_id, refresh_digest, created_at, last_used_at, \
-                 expires_at, ip, user_agent, revoked_at, epoch) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 expires_at, ip, user_agent, revoked_at, epoch, previous_digest, rotated_at, \
+                 rotation_secret) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 params![
                     s.id,
                     s.user_id,
@@ -530,10 +568,18 @@ impl Store for SqliteStore {
                     s.user_agent,
                     s.revoked_at.map(UnixTime::seconds),
                     s.epoch,
+                    s.previous_digest,
+                    s.rotated_at.map(UnixTime::seconds),
+                    s.rotation_secret.expose(),
                 ],
             )
-            .map(drop)
-            .map_err(sql)
+            .map_err(sql)?;
+            tx.execute(
+                "INSERT INTO refresh_tokens (digest, session_id, issued_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![s.refresh_digest, s.id, s.created_at.seconds(), s.expires_at.seconds()],
+            )
+            .map_err(sql)?;
+            tx.commit().map_err(sql)
         })
         .await
     }
@@ -542,8 +588,7 @@ impl Store for SqliteStore {
         let id = id.to_owned();
         self.call(move |conn| {
             conn.query_row(
-                "SELECT id, user_id, refresh_digest, created_at, last_used_at, expires_at, ip, \
-                 user_agent, revoked_at, epoch FROM sessions WHERE id = ?1",
+                &format!("SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.id = ?1"),
                 [id],
                 session_from_row,
             )
@@ -553,10 +598,101 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn session_by_refresh(&self, digest: &str) -> Result<Option<Session>> {
+        let digest = digest.to_owned();
+        self.call(move |conn| {
+            conn.query_row(
+                &format!(
+                    "SELECT {SESSION_COLUMNS} FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id \
+                     WHERE r.digest = ?1"
+                ),
+                [digest],
+                session_from_row,
+            )
+            .optional()
+            .map_err(sql)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(session_id = %session.id), err)]
+    async fn rotate_refresh(
+        &self,
+        session: &Session,
+        from: &str,
+        to: &str,
+        now: UnixTime,
+    ) -> Result<bool> {
+        let (id, from, to) = (session.id.clone(), from.to_owned(), to.to_owned());
+        self.call(move |conn| {
+            let tx = conn.transaction().map_err(sql)?;
+            let changed = tx
+                .execute(
+                    "UPDATE sessions SET previous_digest = refresh_digest, refresh_digest = ?3, \
+                     rotated_at = ?4, last_used_at = ?4 \
+                     WHERE id = ?1 AND refresh_digest = ?2 AND revoked_at IS NULL",
+                    params![id, from, to, now.seconds()],
+                )
+                .map_err(sql)?;
+            if changed == 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO refresh_tokens (digest, session_id, issued_at, expires_at) \
+                 SELECT ?2, id, ?3, expires_at FROM sessions WHERE id = ?1",
+                params![id, to, now.seconds()],
+            )
+            .map_err(sql)?;
+            tx.commit().map_err(sql)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn revoke_session(&self, session_id: &str, now: UnixTime) -> Result<()> {
+        let id = session_id.to_owned();
+        self.call(move |conn| {
+            conn.execute(
+                "UPDATE sessions SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
+                params![id, now.seconds()],
+            )
+            .map(drop)
+            .map_err(sql)
+        })
+        .await
+    }
+
+    async fn sessions_of(&self, user_id: &str) -> Result<Vec<Session>> {
+        let id = user_id.to_owned();
+        self.call(move |conn| {
+            let mut statement = conn
+                .prepare(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions s WHERE s.user_id = ?1 ORDER BY s.created_at, s.id"
+                ))
+                .map_err(sql)?;
+            let rows = statement.query_map([id], session_from_row).map_err(sql)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)
+        })
+        .await
+    }
+
+    async fn end_all_sessions(&self, user_id: &str) -> Result<()> {
+        let id = user_id.to_owned();
+        self.call(move |conn| {
+            conn.execute(
+                "UPDATE users SET session_epoch = session_epoch + 1 WHERE id = ?1",
+                [id],
+            )
+            .map(drop)
+            .map_err(sql)
+        })
+        .await
+    }
+
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>> {
         self.call(|conn| {
             let mut statement = conn
-                .prepare("SELECT kid, private_der, created_at, retired_at FROM signing_keys")
+                .prepare("SELECT kid, private_der, created_at, activates_at FROM signing_keys")
                 .map_err(sql)?;
             let rows = statement
                 .query_map([], |row| {
@@ -564,7 +700,7 @@ impl Store for SqliteStore {
                         kid: row.get(0)?,
                         private_der: row.get(1)?,
                         created_at: UnixTime(row.get(2)?),
-                        retired_at: row.get::<_, Option<i64>>(3)?.map(UnixTime),
+                        activates_at: UnixTime(row.get(3)?),
                     })
                 })
                 .map_err(sql)?;
@@ -577,12 +713,40 @@ impl Store for SqliteStore {
         let key = key.clone();
         self.call(move |conn| {
             conn.execute(
-                "INSERT INTO signing_keys (kid, private_der, created_at, retired_at) \
-                 SELECT ?1, ?2, ?3, NULL WHERE NOT EXISTS (SELECT 1 FROM signing_keys)",
-                params![key.kid, key.private_der, key.created_at.seconds()],
+                "INSERT INTO signing_keys (kid, private_der, created_at, activates_at) \
+                 SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM signing_keys)",
+                params![
+                    key.kid,
+                    key.private_der,
+                    key.created_at.seconds(),
+                    key.activates_at.seconds()
+                ],
             )
             .map(|n| n == 1)
             .map_err(sql)
+        })
+        .await
+    }
+
+    async fn add_signing_key(&self, key: &SigningKeyRecord) -> Result<()> {
+        let key = key.clone();
+        self.call(move |conn| {
+            conn.execute(
+                "INSERT INTO signing_keys (kid, private_der, created_at, activates_at) VALUES (?1, ?2, ?3, ?4)",
+                params![key.kid, key.private_der, key.created_at.seconds(), key.activates_at.seconds()],
+            )
+            .map(drop)
+            .map_err(sql)
+        })
+        .await
+    }
+
+    async fn delete_signing_key(&self, kid: &str) -> Result<()> {
+        let kid = kid.to_owned();
+        self.call(move |conn| {
+            conn.execute("DELETE FROM signing_keys WHERE kid = ?1", [kid])
+                .map(drop)
+                .map_err(sql)
         })
         .await
     }

@@ -1,0 +1,160 @@
+//! A session's life after login: `POST /v1/token/refresh`, `POST /v1/logout`, `GET /v1/sessions`,
+//! `DELETE /v1/sessions/{id}`.
+//!
+//! Refresh tokens rotate on every use. The token just replaced stays usable for the refresh grace
+//! (`PORTCULLIS_REFRESH_GRACE`, 10 s by default), for a client that retries a refresh whose answer
+//! it lost: the retry gets the very token the first attempt got (each next token is derived from
+//! the current one under the session's rotation secret), so concurrent refreshes agree on one
+//! token and a session never forks. After the grace, presenting the replaced token, or any older
+//! one of the session, is treated as theft: the whole session (its refresh family) is revoked and
+//! the answer is 401. Every rotation is a compare-and-swap on the session's current token.
+
+use serde::Serialize;
+
+use crate::app::{App, Authenticated};
+use crate::error::{Error, Result};
+use crate::grant::{TokenGrant, grant};
+use crate::http::Caller;
+use crate::secret::Secret;
+use crate::session::Session;
+use crate::tokens::{digest, next_refresh_token};
+use crate::user::UserStatus;
+
+/// A lost compare-and-swap means another refresh of the same session just won: read it again.
+const MAX_ROTATIONS: usize = 4;
+
+fn refresh_digest(token: &Secret) -> Result<String> {
+    let token = token.expose();
+    let shaped = token.len() == 43
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if shaped {
+        Ok(digest(token))
+    } else {
+        Err(Error::InvalidRefreshToken)
+    }
+}
+
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub async fn refresh(app: &App, _caller: &Caller, token: &Secret) -> Result<TokenGrant> {
+    let presented = refresh_digest(token)?;
+    let mut session = app
+        .store
+        .session_by_refresh(&presented)
+        .await?
+        .ok_or(Error::InvalidRefreshToken)?;
+    let user = app
+        .store
+        .user_by_id(&session.user_id)
+        .await?
+        .ok_or(Error::InvalidRefreshToken)?;
+    let grace = app.config.refresh_grace;
+    let next = next_refresh_token(&session.rotation_secret, token)?;
+    for _ in 0..MAX_ROTATIONS {
+        let now = app.clock.now();
+        if !session.is_live(now, user.session_epoch) || user.status != UserStatus::Active {
+            return Err(Error::InvalidRefreshToken);
+        }
+        if session.refresh_digest == presented {
+            if app
+                .store
+                .rotate_refresh(&session, &presented, &next.digest, now)
+                .await?
+            {
+                return grant(app, &user, &session.id, next.token);
+            }
+            // Another refresh with this token won the swap: read what it wrote.
+            session = app
+                .store
+                .session(&session.id)
+                .await?
+                .ok_or(Error::InvalidRefreshToken)?;
+            continue;
+        }
+        let retry_in_grace = session.previous_digest.as_deref() == Some(presented.as_str())
+            && session.refresh_digest == next.digest
+            && session.rotated_at.is_some_and(|at| now < at.plus(grace));
+        if retry_in_grace {
+            // The same token the first attempt got: no second rotation, no second family.
+            return grant(app, &user, &session.id, next.token);
+        }
+        app.store.revoke_session(&session.id, now).await?;
+        tracing::warn!(user_id = %user.id, session_id = %session.id, "refresh token reused: session revoked");
+        return Err(Error::InvalidRefreshToken);
+    }
+    Err(Error::Unavailable {
+        retry_after: 1,
+        cause: "refresh rotation contended".into(),
+    })
+}
+
+/// Ends the session a refresh token belongs to.
+pub async fn logout_with_refresh(app: &App, token: &Secret) -> Result<()> {
+    let presented = refresh_digest(token)?;
+    let session = app
+        .store
+        .session_by_refresh(&presented)
+        .await?
+        .ok_or(Error::InvalidRefreshToken)?;
+    app.store
+        .revoke_session(&session.id, app.clock.now())
+        .await?;
+    tracing::info!(session_id = %session.id, "logged out");
+    Ok(())
+}
+
+/// Ends the Bearer's session, or with `global` every session of the account.
+pub async fn logout_with_bearer(app: &App, who: &Authenticated, global: bool) -> Result<()> {
+    if global {
+        app.store.end_all_sessions(&who.user.id).await?;
+        tracing::info!(user_id = %who.user.id, "logged out everywhere");
+    } else {
+        app.store
+            .revoke_session(&who.claims.sid, app.clock.now())
+            .await?;
+        tracing::info!(session_id = %who.claims.sid, "logged out");
+    }
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    pub session_id: String,
+    pub created_at: String,
+    pub last_used_at: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub current: bool,
+}
+
+/// The account's live sessions, oldest first.
+pub async fn list(app: &App, who: &Authenticated) -> Result<Vec<SessionView>> {
+    let now = app.clock.now();
+    let sessions = app.store.sessions_of(&who.user.id).await?;
+    Ok(sessions
+        .into_iter()
+        .filter(|s| s.is_live(now, who.user.session_epoch))
+        .map(|s: Session| SessionView {
+            current: s.id == who.claims.sid,
+            session_id: s.id,
+            created_at: s.created_at.rfc3339(),
+            last_used_at: s.last_used_at.rfc3339(),
+            ip: s.ip,
+            user_agent: s.user_agent,
+        })
+        .collect())
+}
+
+/// Ends one of the account's own sessions; anyone else's (or none) is 404.
+pub async fn delete(app: &App, who: &Authenticated, session_id: &str) -> Result<()> {
+    let now = app.clock.now();
+    match app.store.session(session_id).await? {
+        Some(session)
+            if session.user_id == who.user.id && session.is_live(now, who.user.session_epoch) =>
+        {
+            app.store.revoke_session(&session.id, now).await
+        }
+        _ => Err(Error::NotFound),
+    }
+}
