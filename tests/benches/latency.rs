@@ -60,6 +60,47 @@ async fn main() {
         let server = Server::with(backend, &[("PORTCULLIS_ARGON2", "m=19456,t=2,p=1")]).await;
         requests(&server, store).await;
     }
+    // Reset requests for a known and an unknown address, interleaved: without the response
+    // floor (what the work itself takes) and with the default floor of 400 ms.
+    for (backend, store) in [
+        (Backend::Sqlite, "SQLite"),
+        (Backend::DynamoDb, "DynamoDB emulator"),
+    ] {
+        for floor in ["0s", "400ms"] {
+            let server = Server::with(
+                backend,
+                &[
+                    ("PORTCULLIS_MAIL_RESPONSE_TIME", floor),
+                    ("PORTCULLIS_MAIL_RATE_LIMIT", "1000/1m"),
+                ],
+            )
+            .await;
+            reset_requests(&server, &format!("{store}, floor {floor}")).await;
+        }
+    }
+}
+
+async fn reset_requests(server: &Server, label: &str) {
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for _ in 0..SAMPLES {
+        let email = unique_email("bench-reset");
+        server.signed_up(&email).await;
+        let nobody = unique_email("bench-reset-nobody");
+        for (address, samples) in [(&email, &mut known), (&nobody, &mut unknown)] {
+            let started = Instant::now();
+            let reply = server
+                .post(
+                    "/v1/password/reset-request",
+                    serde_json::json!({ "email": address }),
+                )
+                .await;
+            samples.push(started.elapsed());
+            assert_eq!(reply.status, 202);
+        }
+    }
+    summary(&format!("reset-request, known email ({label})"), known);
+    summary(&format!("reset-request, unknown email ({label})"), unknown);
 }
 
 async fn requests(server: &Server, store: &str) {
