@@ -30,6 +30,17 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
     },
+    /// Create an administrator: an active, verified account with the roles admin and user.
+    /// The password is read from standard input (--password-stdin) or asked for; never a flag.
+    Createsuperuser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        username: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// Signing keys of access tokens.
     Keys {
         #[command(subcommand)]
@@ -82,6 +93,11 @@ async fn main() -> ExitCode {
     portcullis::telemetry::init_to(&config.log, log_to);
     let outcome = match cli.command {
         Command::Serve { addr } => serve(config, addr).await,
+        Command::Createsuperuser {
+            email,
+            username,
+            password_stdin,
+        } => createsuperuser(config, &email, &username, password_stdin).await,
         Command::Keys { command } => keys(config, command).await,
         Command::Table { command } => table(config, command).await,
     };
@@ -107,6 +123,52 @@ async fn serve(config: Config, addr: SocketAddr) -> anyhow::Result<()> {
     let app = Arc::new(App::new(config, &public_url, deps).await?);
     portcullis_cli::serve::serve(app, listener, shutdown_signal()).await?;
     Ok(())
+}
+
+async fn createsuperuser(
+    config: Config,
+    email: &str,
+    username: &str,
+    from_stdin: bool,
+) -> anyhow::Result<()> {
+    let password = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Password (again): ")?;
+        anyhow::ensure!(first == again, "the passwords differ");
+        first
+    };
+    let password = portcullis::secret::Secret::new(password);
+    let store = portcullis::app::open_store(&config).await?;
+    let created = portcullis::superuser::create(
+        &config,
+        store.as_ref(),
+        &SystemClock,
+        email,
+        username,
+        &password,
+    )
+    .await;
+    match created {
+        Ok(user) => {
+            println!("created superuser {} ({})", user.username.as_str(), user.id);
+            Ok(())
+        }
+        Err(portcullis::Error::EmailTaken) => {
+            anyhow::bail!("an account with the email {email} already exists")
+        }
+        Err(portcullis::Error::UsernameTaken) => anyhow::bail!("the username {username} is taken"),
+        Err(portcullis::Error::WeakPassword { problems, .. }) => {
+            anyhow::bail!("the password is too weak: it {}", problems.join("; it "))
+        }
+        Err(portcullis::Error::InvalidRequest { errors, .. }) => {
+            anyhow::bail!("invalid input: {errors:?}")
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {

@@ -142,3 +142,97 @@ fn keys_rotate_and_list() {
     assert!(lines[0].ends_with("signing"), "{list}");
     assert!(lines[1].contains("pending, signs from"), "{list}");
 }
+
+fn createsuperuser(
+    envs: &[(&str, String)],
+    email: &str,
+    username: &str,
+    password: &str,
+) -> std::process::Output {
+    use std::io::Write as _;
+    let mut child = Command::new(BIN)
+        .args([
+            "createsuperuser",
+            "--email",
+            email,
+            "--username",
+            username,
+            "--password-stdin",
+        ])
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("PORTCULLIS_ARGON2", "m=1024,t=1,p=1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+async fn superuser_on(
+    envs: Vec<(&str, String)>,
+    store: std::sync::Arc<dyn portcullis::store::Store>,
+) {
+    let email = format!("root-{}@example.com", uuid::Uuid::new_v4().simple());
+    let username = format!("root{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let weak = createsuperuser(&envs, &email, &username, "password");
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("too weak"));
+
+    let made = createsuperuser(&envs, &email, &username, "Vx7#quartz-lamp");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&made.stdout)
+            .starts_with(&format!("created superuser {username} ("))
+    );
+    let user = store
+        .user_by_email(&email)
+        .await
+        .unwrap()
+        .expect("the account exists");
+    assert_eq!(user.status, portcullis::user::UserStatus::Active);
+    assert!(user.email_verified);
+    assert_eq!(user.roles, vec!["admin".to_owned(), "user".to_owned()]);
+
+    let again = createsuperuser(&envs, &email, &format!("{username}x"), "Vx7#quartz-lamp");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    assert_eq!(
+        store
+            .user_by_username(&format!("{username}x"))
+            .await
+            .unwrap(),
+        None,
+        "no second account"
+    );
+}
+
+#[tokio::test]
+async fn createsuperuser_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("root.db");
+    let envs = vec![("PORTCULLIS_STORE", format!("sqlite://{}", path.display()))];
+    let store = std::sync::Arc::new(portcullis::store::SqliteStore::open(&path).await.unwrap());
+    superuser_on(envs, store).await;
+}
+
+#[tokio::test]
+async fn createsuperuser_on_dynamodb() {
+    let table = portcullis_tests::emulator::fresh_table().await;
+    let envs = vec![
+        ("PORTCULLIS_STORE", format!("dynamodb://{}", table.table())),
+        (
+            "PORTCULLIS_DYNAMODB_ENDPOINT",
+            portcullis_tests::emulator::url().to_owned(),
+        ),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+    ];
+    superuser_on(envs, std::sync::Arc::new(table)).await;
+}

@@ -30,6 +30,7 @@ pub mod session;
 pub mod sessions;
 pub mod signup;
 pub mod store;
+pub mod superuser;
 pub mod telemetry;
 pub mod tokens;
 pub mod user;
