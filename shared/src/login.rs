@@ -11,7 +11,7 @@ use crate::email::Email;
 use crate::error::{Error, Result};
 use crate::grant::{TokenGrant, start_session};
 use crate::http::{Caller, JsonBody};
-use crate::lockout::{self, LockState, LockoutPolicy};
+use crate::lockout::{self, FailureWrite, LockState, LockoutPolicy, LockoutRecord};
 use crate::secret::Secret;
 use crate::user::{User, UserStatus};
 
@@ -71,53 +71,67 @@ async fn find_account(app: &App, identifier: &str) -> Result<Option<User>> {
 
 #[tracing::instrument(skip_all, err(level = "info"))]
 pub async fn login(app: &App, caller: &Caller, request: LoginRequest) -> Result<TokenGrant> {
-    let policy = app.config.lockout;
     let user = find_account(app, &request.identifier).await?;
     let key = match &user {
         Some(user) => lockout::account_key(&user.id),
         None => lockout::identifier_key(&request.identifier.to_lowercase()),
     };
-    let record = app.store.lockout(&key).await?;
-    let now = app.clock.now();
-    if let LockState::Locked { until } = policy.state(record.as_ref(), now) {
-        return Err(Error::AccountLocked {
-            retry_after: now.seconds_until(until),
-        });
-    }
-
+    let attempt = begin_attempt(app, &key).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
-    if !app.passwords.verify(&request.password, hash).await? {
-        record_failure(app, &policy, &key).await?;
-        return Err(Error::InvalidCredentials);
-    }
-    let Some(user) = user else {
+    let matched = app.passwords.verify(&request.password, hash).await?;
+    let Some(user) = user.filter(|_| matched) else {
+        failed_attempt(app, &key, &attempt).await?;
         return Err(Error::InvalidCredentials);
     };
-    if record.is_some() {
-        app.store.clear_lockout(&key).await?;
-    }
+    app.store.clear_lockout(&key).await?;
     check_status(app, &user)?;
     let grant = start_session(app, &user, caller).await?;
     tracing::info!(user_id = %user.id, session_id = %grant.session_id, "logged in");
     Ok(grant)
 }
 
-/// Counts one failed password check; the failure that reaches the threshold writes the lock.
-pub async fn record_failure(app: &App, policy: &LockoutPolicy, key: &str) -> Result<()> {
-    let write = policy.failure_write(app.clock.now());
-    let record = app.store.record_failure(key, write).await?;
-    if policy.locks(&record) {
-        let until = write.now.plus(policy.duration);
+/// One password attempt, counted before the password is checked.
+pub struct Attempt {
+    record: LockoutRecord,
+    at: FailureWrite,
+}
+
+/// Counts an attempt against `key` *before* its password is checked, in one atomic write, so
+/// however many attempts arrive at once, at most `threshold` passwords are tested per run:
+/// attempts past the threshold are refused (429) without a password check. The count goes on
+/// as a failure unless the attempt succeeds and clears it.
+pub async fn begin_attempt(app: &App, key: &str) -> Result<Attempt> {
+    let policy = app.config.lockout;
+    let at = policy.failure_write(app.clock.now());
+    let record = app.store.record_failure(key, at).await?;
+    if record.failures > policy.threshold {
+        let until = match policy.state(Some(&record), at.now) {
+            LockState::Locked { until } => until,
+            LockState::Open => at.now.plus(policy.duration),
+        };
+        return Err(Error::AccountLocked {
+            retry_after: at.now.seconds_until(until),
+        });
+    }
+    Ok(Attempt { record, at })
+}
+
+/// The attempt's password was wrong: it stays counted, and the one that reached the threshold
+/// writes the lock (20 minutes from it, by default).
+pub async fn failed_attempt(app: &App, key: &str, attempt: &Attempt) -> Result<()> {
+    let policy: LockoutPolicy = app.config.lockout;
+    if policy.locks(&attempt.record) {
+        let until = attempt.at.now.plus(policy.duration);
         app.store
-            .lock(key, until, write.expires_at.max(until))
+            .lock(key, until, attempt.at.expires_at.max(until))
             .await?;
-        tracing::warn!(failures = record.failures, "login locked");
+        tracing::warn!(failures = attempt.record.failures, "login locked");
     }
     Ok(())
 }
 
 /// Whether an account whose password was right may have a session.
-fn check_status(app: &App, user: &User) -> Result<()> {
+pub fn check_status(app: &App, user: &User) -> Result<()> {
     match user.status {
         UserStatus::Active => Ok(()),
         UserStatus::PendingVerification => match app.config.email_verification {

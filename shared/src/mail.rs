@@ -38,6 +38,8 @@ pub trait Mailer: Send + Sync + 'static {
 pub struct Outbox {
     dir: PathBuf,
     from: String,
+    /// Orders messages written in the same millisecond.
+    sequence: std::sync::atomic::AtomicU64,
 }
 
 impl Outbox {
@@ -45,6 +47,7 @@ impl Outbox {
         Outbox {
             dir: dir.into(),
             from: "Portcullis <noreply@localhost>".to_owned(),
+            sequence: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -82,9 +85,12 @@ impl Mailer for Outbox {
         tokio::fs::create_dir_all(&self.dir).await.map_err(|e| {
             Error::internal(format!("creating the outbox {}: {e}", self.dir.display()))
         })?;
+        // Names sort in the order the messages were written.
         let name = format!(
-            "{}-{}.eml",
+            "{:013}-{:06}-{}.eml",
             crate::clock::SystemClock.now_millis(),
+            self.sequence
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             uuid::Uuid::new_v4().simple()
         );
         let path = self.dir.join(name);

@@ -4,7 +4,7 @@ use crate::app::{App, Authenticated};
 use crate::error::{Error, Result};
 use crate::grant::{TokenGrant, start_session};
 use crate::http::Caller;
-use crate::lockout::{self, LockState};
+use crate::lockout;
 use crate::login;
 use crate::notices::PasswordChange;
 use crate::password_reset::{check_policy, notify_password_changed};
@@ -22,29 +22,23 @@ pub async fn change(
 ) -> Result<TokenGrant> {
     let user = who.user;
     let key = lockout::account_key(&user.id);
-    let now = app.clock.now();
-    let record = app.store.lockout(&key).await?;
-    if let LockState::Locked { until } = app.config.lockout.state(record.as_ref(), now) {
-        return Err(Error::AccountLocked {
-            retry_after: now.seconds_until(until),
-        });
-    }
+    let attempt = login::begin_attempt(app, &key).await?;
     if !app
         .passwords
         .verify(current, user.password_hash.as_deref())
         .await?
     {
-        login::record_failure(app, &app.config.lockout, &key).await?;
+        login::failed_attempt(app, &key, &attempt).await?;
         return Err(Error::InvalidCredentials);
     }
-    if record.is_some() {
-        app.store.clear_lockout(&key).await?;
-    }
+    app.store.clear_lockout(&key).await?;
     check_policy(app, &user, new, "new_password")?;
     let hash = app.passwords.hash(new).await?;
+    // Conditional on the epoch read when the request was authenticated: a concurrent change
+    // or reset has already ended this session.
     let user = app
         .store
-        .set_password(&user.id, &hash)
+        .set_password(&user.id, &hash, user.password_epoch)
         .await?
         .ok_or(Error::Unauthorized)?;
     tracing::info!(user_id = %user.id, "password changed");

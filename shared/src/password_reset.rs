@@ -89,9 +89,11 @@ pub async fn confirm(app: &App, token: &str, new_password: &Secret) -> Result<()
         .consume_token(&digest, TokenPurpose::ResetPassword, now)
         .await?
         .ok_or_else(invalid)?;
+    // Conditional on the token's epoch: if another reset or a change won meanwhile, this
+    // token is void and sets nothing.
     let user = app
         .store
-        .set_password(&used.user_id, &hash)
+        .set_password(&used.user_id, &hash, used.password_epoch)
         .await?
         .ok_or_else(invalid)?;
     app.store

@@ -15,10 +15,10 @@ use crate::app::{App, Authenticated};
 use crate::error::{Error, Result};
 use crate::grant::{TokenGrant, grant};
 use crate::http::Caller;
+use crate::login;
 use crate::secret::Secret;
 use crate::session::Session;
 use crate::tokens::{digest, next_refresh_token};
-use crate::user::UserStatus;
 
 /// A lost compare-and-swap means another refresh of the same session just won: read it again.
 const MAX_ROTATIONS: usize = 4;
@@ -53,7 +53,8 @@ pub async fn refresh(app: &App, _caller: &Caller, token: &Secret) -> Result<Toke
     let next = next_refresh_token(&session.rotation_secret, token)?;
     for _ in 0..MAX_ROTATIONS {
         let now = app.clock.now();
-        if !session.is_live(now, user.session_epoch) || user.status != UserStatus::Active {
+        // The same rule as login: an account that could not log in now cannot refresh either.
+        if !session.is_live(now, user.session_epoch) || login::check_status(app, &user).is_err() {
             return Err(Error::InvalidRefreshToken);
         }
         if session.refresh_digest == presented {

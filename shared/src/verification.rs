@@ -73,6 +73,7 @@ pub async fn verify(app: &App, token: &str) -> Result<UserStatus> {
             status_after_verification(app),
         )
         .await?
+        .filter(|u| u.status != UserStatus::Disabled)
         .ok_or(Error::InvalidToken)?;
     tracing::info!(user_id = %user.id, status = user.status.as_str(), "email verified");
     Ok(user.status)

@@ -291,6 +291,69 @@ async fn a_completed_reset_voids_every_other_reset_link(backend: Backend) {
     );
 }
 
+async fn two_reset_links_confirmed_at_once_set_one_password(backend: Backend) {
+    let server = Server::start(backend).await;
+    let email = unique_email("twolinks");
+    server.signed_up(&email).await;
+    reset_request(&server, &email).await;
+    let first = server
+        .mailed_token(&email, "/reset-password")
+        .await
+        .unwrap();
+    reset_request(&server, &email).await;
+    let second = server
+        .mailed_token(&email, "/reset-password")
+        .await
+        .unwrap();
+    let replies = concurrently(2, |i| {
+        let api = server.api.clone();
+        let token = if i == 0 {
+            first.clone()
+        } else {
+            second.clone()
+        };
+        async move {
+            api.post(
+                "/v1/password/reset-confirm",
+                json!({ "token": token, "new_password": format!("{NEW_PASSWORD}-{i}") }),
+            )
+            .await
+        }
+    })
+    .await;
+    let winners: Vec<usize> = (0..2)
+        .filter(|i| replies[*i].status == StatusCode::OK)
+        .collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    let loser = 1 - winners[0];
+    assert_eq!(replies[loser].code(), "invalid_token");
+    let password = format!("{NEW_PASSWORD}-{}", winners[0]);
+    assert_eq!(server.login(&email, &password).await.status, StatusCode::OK);
+}
+
+async fn a_disabled_account_cannot_verify(backend: Backend) {
+    let server = Server::with(backend, &[("PORTCULLIS_EMAIL_VERIFICATION", "required")]).await;
+    let email = unique_email("disabledverify");
+    let (user_id, _) = server.signed_up(&email).await;
+    let token = server.mailed_token(&email, "/verify-email").await.unwrap();
+    server
+        .app
+        .store
+        .set_status(&user_id, portcullis::user::UserStatus::Disabled)
+        .await
+        .unwrap();
+    let reply = verify(&server, &token).await;
+    assert_eq!(
+        (reply.status, reply.code()),
+        (StatusCode::BAD_REQUEST, "invalid_token")
+    );
+}
+
 async fn reset_links_expire_after_an_hour(backend: Backend) {
     let server = Server::start(backend).await;
     let email = unique_email("late");
@@ -542,6 +605,8 @@ async fn a_mail_that_fails_never_loses_the_account(backend: Backend) {
 }
 
 on_both_stores!(
+    two_reset_links_confirmed_at_once_set_one_password,
+    a_disabled_account_cannot_verify,
     a_mail_that_fails_never_loses_the_account,
     signup_mail_verify_then_login,
     verification_in_approval_mode_waits_for_an_admin,

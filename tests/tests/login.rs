@@ -239,6 +239,33 @@ async fn concurrent_wrong_passwords_are_counted_exactly(backend: Backend) {
     assert_eq!(reply.header("retry-after"), Some("1200"));
 }
 
+async fn concurrent_attempts_never_test_more_than_the_threshold(backend: Backend) {
+    let server = Server::start(backend).await;
+    let email = unique_email("flood");
+    server.signed_up(&email).await;
+    // Fifteen wrong guesses at once: ten are checked, five are refused without a check.
+    let replies = concurrently(15, |i| {
+        let api = server.api.clone();
+        let email = email.clone();
+        async move { api.login(&email, &format!("Wrong-pass-{i}!")).await }
+    })
+    .await;
+    let statuses: Vec<StatusCode> = replies.iter().map(|r| r.status).collect();
+    let checked = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS && r.code() == "account_locked")
+        .count();
+    assert_eq!((checked, refused), (10, 5), "{statuses:?}");
+    assert_eq!(
+        server.login(&email, PASSWORD).await.code(),
+        "account_locked"
+    );
+}
+
 async fn the_ip_rate_limit_answers_429_with_retry_after(backend: Backend) {
     let server = Server::with(backend, &[("PORTCULLIS_IP_RATE_LIMIT", "3/1m")]).await;
     for _ in 0..3 {
@@ -365,6 +392,7 @@ async fn a_token_from_another_issuer_is_refused(backend: Backend) {
 }
 
 on_both_stores!(
+    concurrent_attempts_never_test_more_than_the_threshold,
     logs_in_by_email_in_any_case_and_by_username,
     wrong_password_and_unknown_user_look_the_same,
     identifiers_follow_the_configuration,

@@ -305,9 +305,17 @@ async fn setting_a_password_bumps_both_epochs(backend: Backend) {
     let f = open(backend).await;
     let original = user(&unique_email("epoch"), &name());
     f.store.create_user(&original).await.unwrap();
+    assert_eq!(
+        f.store
+            .set_password(&original.id, "$argon2id$stale", 6)
+            .await
+            .unwrap(),
+        None,
+        "an older epoch sets nothing"
+    );
     let updated = f
         .store
-        .set_password(&original.id, "$argon2id$new")
+        .set_password(&original.id, "$argon2id$new", 7)
         .await
         .unwrap()
         .unwrap();
@@ -318,7 +326,7 @@ async fn setting_a_password_bumps_both_epochs(backend: Backend) {
         Some(updated)
     );
     assert_eq!(
-        f.store.set_password("no-such-user", "x").await.unwrap(),
+        f.store.set_password("no-such-user", "x", 0).await.unwrap(),
         None
     );
 }

@@ -678,7 +678,12 @@ impl Store for DynamoStore {
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id), err)]
-    async fn set_password(&self, user_id: &str, password_hash: &str) -> Result<Option<User>> {
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        expected_epoch: u32,
+    ) -> Result<Option<User>> {
         let updated = self
             .client
             .update_item()
@@ -688,8 +693,9 @@ impl Store for DynamoStore {
             .update_expression(
                 "SET password_hash = :hash ADD session_epoch :one, password_epoch :one",
             )
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression("attribute_exists(pk) AND password_epoch = :epoch")
             .expression_attribute_values(":hash", s(password_hash))
+            .expression_attribute_values(":epoch", n(expected_epoch))
             .expression_attribute_values(":one", n(1))
             .return_values(ReturnValue::AllNew)
             .send()

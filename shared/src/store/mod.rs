@@ -36,8 +36,14 @@ pub trait Store: Send + Sync + 'static {
     /// By the lower-cased username.
     async fn user_by_username(&self, username_key: &str) -> Result<Option<User>>;
     /// Replaces the password hash and bumps both epochs, ending every session and voiding every
-    /// outstanding reset token, in one write. `None` when there is no such account.
-    async fn set_password(&self, user_id: &str, password_hash: &str) -> Result<Option<User>>;
+    /// outstanding reset token, in one write, if the account's password epoch is still
+    /// `expected_epoch`. `None` when there is no such account or the epoch moved on.
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        expected_epoch: u32,
+    ) -> Result<Option<User>>;
     /// Marks the email verified, if the account's email is still `email_key`, and moves a
     /// `pending_verification` account to `next` (any other status is kept: verifying never
     /// re-enables a disabled account). `None` when no account has that id and email.

@@ -346,15 +346,21 @@ impl Store for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id), err)]
-    async fn set_password(&self, user_id: &str, password_hash: &str) -> Result<Option<User>> {
+    async fn set_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        expected_epoch: u32,
+    ) -> Result<Option<User>> {
         let (id, hash) = (user_id.to_owned(), password_hash.to_owned());
         self.call(move |conn| {
             conn.query_row(
                 &format!(
                     "UPDATE users SET password_hash = ?2, session_epoch = session_epoch + 1, \
-                     password_epoch = password_epoch + 1 WHERE id = ?1 RETURNING {USER_COLUMNS}"
+                     password_epoch = password_epoch + 1 WHERE id = ?1 AND password_epoch = ?3 \
+                     RETURNING {USER_COLUMNS}"
                 ),
-                params![id, hash],
+                params![id, hash, expected_epoch],
                 user_from_row,
             )
             .optional()
