@@ -3,10 +3,11 @@
 //!
 //! Failures form a run. A failure extends the run when the previous one is less than `duration`
 //! old and the run has not served a lock that is now over; otherwise it starts a new run of one.
-//! So failures are forgotten `duration` after the latest one, a success or a completed reset
-//! clears the run, and refused attempts (which never reach the password check) add nothing.
-//! The store applies that rule atomically (one conditional write), so concurrent failures are
-//! counted exactly.
+//! So failures are forgotten `duration` after the latest one, and a success or a completed reset
+//! clears the run. The store applies that rule atomically (one conditional write). Login counts
+//! each attempt this way *before* checking its password (`login::begin_attempt`), so concurrent
+//! attempts are counted exactly and at most `threshold` passwords are tested per run; attempts
+//! past it are refused unchecked and never move the end of the lock.
 
 use std::time::Duration;
 
