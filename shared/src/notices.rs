@@ -68,6 +68,23 @@ fn compose(template: &Template, to: &Email, values: &[(&str, &str)]) -> Result<M
     })
 }
 
+/// A lifetime as mail says it: "24 hours", "1 hour", "30 minutes".
+pub fn lifetime(duration: std::time::Duration) -> String {
+    let secs = duration.as_secs();
+    let (n, unit) = if secs >= 3600 && secs.is_multiple_of(3600) {
+        (secs / 3600, "hour")
+    } else if secs >= 60 && secs.is_multiple_of(60) {
+        (secs / 60, "minute")
+    } else {
+        (secs, "second")
+    };
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
+}
+
 /// Who the mail is from and where its links go.
 pub struct Sender<'a> {
     pub product: &'a str,
@@ -159,6 +176,15 @@ mod tests {
             product: "Acme <ID>",
             ui: "https://ui.example",
         }
+    }
+
+    #[test]
+    fn lifetimes_read_as_a_person_would_say_them() {
+        use std::time::Duration;
+        assert_eq!(lifetime(Duration::from_secs(86_400)), "24 hours");
+        assert_eq!(lifetime(Duration::from_secs(3_600)), "1 hour");
+        assert_eq!(lifetime(Duration::from_secs(1_800)), "30 minutes");
+        assert_eq!(lifetime(Duration::from_secs(90)), "90 seconds");
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub async fn request(app: &App, email: &Email) -> Result<()> {
         product: &app.config.product_name,
         ui: &ui,
     };
-    let lifetime = humantime::format_duration(app.config.reset_ttl).to_string();
+    let lifetime = notices::lifetime(app.config.reset_ttl);
     app.deliver(notices::reset_password(
         &sender,
         &user.email,

@@ -34,7 +34,7 @@ pub async fn send(app: &App, user: &User) -> Result<()> {
         product: &app.config.product_name,
         ui: &ui,
     };
-    let lifetime = humantime::format_duration(app.config.verification_ttl).to_string();
+    let lifetime = notices::lifetime(app.config.verification_ttl);
     app.deliver(notices::verify_email(
         &sender,
         &user.email,
