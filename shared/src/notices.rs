@@ -85,6 +85,10 @@ pub fn lifetime(duration: std::time::Duration) -> String {
     }
 }
 
+/// The composer of a mail that carries a single-use link:
+/// `(sender, to, username, token, lifetime)`.
+pub type LinkMail = fn(&Sender<'_>, &Email, &str, &str, &str) -> Result<Message>;
+
 /// Who the mail is from and where its links go.
 pub struct Sender<'a> {
     pub product: &'a str,

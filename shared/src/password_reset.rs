@@ -6,10 +6,9 @@ use crate::email::Email;
 use crate::error::{Error, Result};
 use crate::lockout;
 use crate::notices::{self, PasswordChange};
-use crate::one_time_token::{self, OneTimeToken, TokenPurpose};
+use crate::one_time_token::{self, TokenPurpose};
 use crate::password_policy::PersonalWords;
 use crate::secret::Secret;
-use crate::tokens::OpaqueToken;
 use crate::user::{User, UserStatus};
 use crate::verification;
 
@@ -29,33 +28,7 @@ pub async fn request(app: &App, email: &Email) -> Result<()> {
         tracing::info!(user_id = %user.id, "reset mail throttled");
         return Ok(());
     }
-    let now = app.clock.now();
-    let token = OpaqueToken::generate();
-    app.store
-        .create_token(&OneTimeToken {
-            digest: token.digest,
-            purpose: TokenPurpose::ResetPassword,
-            user_id: user.id.clone(),
-            email_key: user.email.key().to_owned(),
-            password_epoch: user.password_epoch,
-            created_at: now,
-            expires_at: now.plus(app.config.reset_ttl),
-        })
-        .await?;
-    let ui = app.ui_url();
-    let sender = notices::Sender {
-        product: &app.config.product_name,
-        ui: &ui,
-    };
-    let lifetime = notices::lifetime(app.config.reset_ttl);
-    app.deliver(notices::reset_password(
-        &sender,
-        &user.email,
-        user.username.as_str(),
-        token.token.expose(),
-        &lifetime,
-    ))
-    .await;
+    one_time_token::mail_link(app, &user, TokenPurpose::ResetPassword).await?;
     tracing::info!(user_id = %user.id, "reset mail sent");
     Ok(())
 }

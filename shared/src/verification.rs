@@ -5,9 +5,7 @@ use crate::app::App;
 use crate::config::{EmailVerification, SignupMode};
 use crate::email::Email;
 use crate::error::{Error, Result};
-use crate::notices;
-use crate::one_time_token::{self, OneTimeToken, TokenPurpose};
-use crate::tokens::OpaqueToken;
+use crate::one_time_token::{self, TokenPurpose};
 use crate::user::{User, UserStatus};
 
 /// Mails `user` a verification link, unless the address has had its share of mail lately.
@@ -16,34 +14,7 @@ pub async fn send(app: &App, user: &User) -> Result<()> {
         tracing::info!(user_id = %user.id, "verification mail throttled");
         return Ok(());
     }
-    let now = app.clock.now();
-    let token = OpaqueToken::generate();
-    app.store
-        .create_token(&OneTimeToken {
-            digest: token.digest,
-            purpose: TokenPurpose::VerifyEmail,
-            user_id: user.id.clone(),
-            email_key: user.email.key().to_owned(),
-            password_epoch: user.password_epoch,
-            created_at: now,
-            expires_at: now.plus(app.config.verification_ttl),
-        })
-        .await?;
-    let ui = app.ui_url();
-    let sender = notices::Sender {
-        product: &app.config.product_name,
-        ui: &ui,
-    };
-    let lifetime = notices::lifetime(app.config.verification_ttl);
-    app.deliver(notices::verify_email(
-        &sender,
-        &user.email,
-        user.username.as_str(),
-        token.token.expose(),
-        &lifetime,
-    ))
-    .await;
-    Ok(())
+    one_time_token::mail_link(app, user, TokenPurpose::VerifyEmail).await
 }
 
 /// Where a verified account goes next: to an administrator when signup needs approval.
