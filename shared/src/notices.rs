@@ -103,17 +103,14 @@ pub fn verify_email(
     token: &str,
     lifetime: &str,
 ) -> Result<Message> {
-    let link = format!("{}/verify-email?token={token}", sender.ui);
-    compose(
+    link_mail(
         &VERIFY_EMAIL,
+        "verify-email",
+        sender,
         to,
-        &[
-            ("product", sender.product),
-            ("username", username),
-            ("email", to.as_str()),
-            ("link", &link),
-            ("lifetime", lifetime),
-        ],
+        username,
+        token,
+        lifetime,
     )
 }
 
@@ -124,9 +121,30 @@ pub fn reset_password(
     token: &str,
     lifetime: &str,
 ) -> Result<Message> {
-    let link = format!("{}/reset-password?token={token}", sender.ui);
-    compose(
+    link_mail(
         &RESET_PASSWORD,
+        "reset-password",
+        sender,
+        to,
+        username,
+        token,
+        lifetime,
+    )
+}
+
+/// A mail carrying the single-use link `{ui}/{path}?token=…`.
+fn link_mail(
+    template: &Template,
+    path: &str,
+    sender: &Sender<'_>,
+    to: &Email,
+    username: &str,
+    token: &str,
+    lifetime: &str,
+) -> Result<Message> {
+    let link = format!("{}/{path}?token={token}", sender.ui);
+    compose(
+        template,
         to,
         &[
             ("product", sender.product),

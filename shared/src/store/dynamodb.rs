@@ -566,6 +566,12 @@ where
     }
 }
 
+/// Whether a conditional write failed because its condition did not hold: a domain outcome
+/// (someone else got there first), never a service error.
+fn condition_failed<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+    error.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException")
+}
+
 const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 /// Another transaction was touching one of the items at the same moment: try again.
 const TRANSACTION_CONFLICT: &str = "TransactionConflict";
@@ -702,12 +708,7 @@ impl Store for DynamoStore {
             .await;
         match updated {
             Ok(output) => output.attributes().map(user_from_item).transpose(),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(None)
-            }
+            Err(e) if condition_failed(&e) => Ok(None),
             Err(e) => Err(sdk_error(e)),
         }
     }
@@ -750,9 +751,7 @@ impl Store for DynamoStore {
             }
             match request.send().await {
                 Ok(output) => return output.attributes().map(user_from_item).transpose(),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                Err(e) if condition_failed(&e) => {}
                 Err(e) => return Err(sdk_error(e)),
             }
         }
@@ -775,12 +774,7 @@ impl Store for DynamoStore {
             .await;
         match updated {
             Ok(output) => output.attributes().map(user_from_item).transpose(),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(None)
-            }
+            Err(e) if condition_failed(&e) => Ok(None),
             Err(e) => Err(sdk_error(e)),
         }
     }
@@ -828,12 +822,7 @@ impl Store for DynamoStore {
             .await;
         match deleted {
             Ok(output) => output.attributes().map(token_from_item).transpose(),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(None)
-            }
+            Err(e) if condition_failed(&e) => Ok(None),
             Err(e) => Err(sdk_error(e)),
         }
     }
@@ -874,9 +863,7 @@ impl Store for DynamoStore {
                     let item = output.attributes().ok_or_else(|| malformed("lockout"))?;
                     return lockout_from_item(item);
                 }
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                Err(e) if condition_failed(&e) => {}
                 Err(e) => return Err(sdk_error(e)),
             }
             // No run to extend: start one, unless a concurrent failure just did.
@@ -903,9 +890,7 @@ impl Store for DynamoStore {
                         locked_until: None,
                     });
                 }
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                Err(e) if condition_failed(&e) => {}
                 Err(e) => return Err(sdk_error(e)),
             }
         }
@@ -928,12 +913,7 @@ impl Store for DynamoStore {
         match locked {
             Ok(_) => Ok(()),
             // Cleared by a concurrent success in between: nothing left to lock.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
+            Err(e) if condition_failed(&e) => Ok(()),
             Err(e) => Err(sdk_error(e)),
         }
     }
@@ -1078,12 +1058,7 @@ impl Store for DynamoStore {
             .await;
         match revoked {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
+            Err(e) if condition_failed(&e) => Ok(()),
             Err(e) => Err(sdk_error(e)),
         }
     }
@@ -1130,12 +1105,7 @@ impl Store for DynamoStore {
             .await;
         match ended {
             Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
+            Err(e) if condition_failed(&e) => Ok(()),
             Err(e) => Err(sdk_error(e)),
         }
     }
