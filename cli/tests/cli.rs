@@ -97,7 +97,7 @@ fn table_create_makes_the_table_with_its_index_and_ttl_and_may_run_twice() {
             stdout.contains(&format!("table {table}: ACTIVE")),
             "{stdout}"
         );
-        assert!(stdout.contains("indexes [gsi1]"), "{stdout}");
+        assert!(stdout.contains("indexes [gsi1, gsi2]"), "{stdout}");
         assert!(stdout.contains("TTL ENABLED on expires_at"), "{stdout}");
     }
     let output = emulator_command(&["table", "describe"], &table);

@@ -155,6 +155,12 @@ pub struct Config {
     /// How long a rotated-in signing key is published before it signs.
     pub key_activation_delay: Duration,
     pub reset_ttl: Duration,
+    /// Default life of an invitation (`expires_in` may ask for another).
+    pub invitation_ttl: Duration,
+    /// Access keys one account may hold.
+    pub access_key_limit: u32,
+    /// How long audit events are kept.
+    pub audit_retention: Duration,
     pub google: Option<OAuthClient>,
     pub google_issuer: Url,
     pub github: Option<OAuthClient>,
@@ -212,6 +218,9 @@ pub const VARIABLES: &[&str] = &[
     "PORTCULLIS_VERIFICATION_TTL",
     "PORTCULLIS_KEY_ACTIVATION_DELAY",
     "PORTCULLIS_RESET_TTL",
+    "PORTCULLIS_INVITATION_TTL",
+    "PORTCULLIS_ACCESS_KEY_LIMIT",
+    "PORTCULLIS_AUDIT_RETENTION",
     "PORTCULLIS_OAUTH_GOOGLE_CLIENT_ID",
     "PORTCULLIS_OAUTH_GOOGLE_CLIENT_SECRET",
     "PORTCULLIS_OAUTH_GOOGLE_ISSUER",
@@ -350,6 +359,9 @@ impl Config {
                 })?;
         let verification_ttl = parse_duration(&get, "PORTCULLIS_VERIFICATION_TTL", "24h")?;
         let reset_ttl = parse_duration(&get, "PORTCULLIS_RESET_TTL", "1h")?;
+        let invitation_ttl = parse_duration(&get, "PORTCULLIS_INVITATION_TTL", "7days")?;
+        let access_key_limit = parse_number(&get, "PORTCULLIS_ACCESS_KEY_LIMIT", 5, 1..=100)?;
+        let audit_retention = parse_duration(&get, "PORTCULLIS_AUDIT_RETENTION", "90days")?;
         let key_activation_delay =
             parse_duration_allow_zero(&get, "PORTCULLIS_KEY_ACTIVATION_DELAY", "10m")?;
         let google = parse_oauth_client(&get, "GOOGLE")?;
@@ -415,6 +427,9 @@ impl Config {
             verification_ttl,
             key_activation_delay,
             reset_ttl,
+            invitation_ttl,
+            access_key_limit,
+            audit_retention,
             google,
             google_issuer,
             github,

@@ -81,6 +81,14 @@ pub enum Error {
     InvalidRefreshToken,
     #[error("password reset disabled")]
     PasswordResetDisabled,
+    /// Authenticated, but not allowed: an admin route without the `admin` role.
+    #[error("forbidden")]
+    Forbidden,
+    /// The change would leave no active administrator.
+    #[error("last active admin")]
+    LastAdmin,
+    #[error("access key limit reached")]
+    TooManyAccessKeys { limit: u32 },
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]

@@ -43,6 +43,16 @@ impl Serialize for TokenGrant {
 /// Creates a session for `user` and signs its first access token.
 #[tracing::instrument(skip_all, fields(user_id = %user.id), err)]
 pub async fn start_session(app: &App, user: &User, caller: &Caller) -> Result<TokenGrant> {
+    start_session_with(app, user, caller, None).await
+}
+
+/// Like `start_session`, for a login with the access key `access_key`.
+pub async fn start_session_with(
+    app: &App,
+    user: &User,
+    caller: &Caller,
+    access_key: Option<&str>,
+) -> Result<TokenGrant> {
     let now = app.clock.now();
     let refresh = OpaqueToken::generate();
     let session = Session {
@@ -59,6 +69,7 @@ pub async fn start_session(app: &App, user: &User, caller: &Caller) -> Result<To
         user_agent: caller.user_agent.clone(),
         revoked_at: None,
         epoch: user.session_epoch,
+        access_key: access_key.map(str::to_owned),
     };
     app.store.create_session(&session).await?;
     grant(app, user, &session.id, refresh.token)

@@ -4,7 +4,10 @@
 //! ...); `store` keeps accounts; `http` maps requests to flows and errors to problem+json.
 #![forbid(unsafe_code)]
 
+pub mod access_keys;
+pub mod admin;
 pub mod app;
+pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod discovery;
@@ -12,6 +15,7 @@ pub mod email;
 pub mod error;
 pub mod grant;
 pub mod http;
+pub mod invitations;
 pub mod keys;
 pub mod lambda;
 pub mod lockout;
@@ -25,6 +29,7 @@ pub mod password_change;
 pub mod password_policy;
 pub mod password_reset;
 pub mod rate_limit;
+pub mod roles;
 pub mod secret;
 pub mod session;
 pub mod sessions;

@@ -6,6 +6,7 @@
 //! password.
 
 use crate::app::App;
+use crate::audit::{self, EventKind};
 use crate::config::EmailVerification;
 use crate::email::Email;
 use crate::error::{Error, Result};
@@ -80,13 +81,29 @@ pub async fn login(app: &App, caller: &Caller, request: LoginRequest) -> Result<
     let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
     let matched = app.passwords.verify(&request.password, hash).await?;
     let Some(user) = user.filter(|_| matched) else {
-        failed_attempt(app, &key, &attempt).await?;
+        failed_attempt(app, caller, &key, &attempt).await?;
+        audit::record(
+            app,
+            caller,
+            EventKind::LoginFailed,
+            key.strip_prefix("account#"),
+            audit::detail(&[("method", "password".into())]),
+        )
+        .await;
         return Err(Error::InvalidCredentials);
     };
     app.store.clear_lockout(&key).await?;
     check_status(app, &user)?;
     let grant = start_session(app, &user, caller).await?;
     tracing::info!(user_id = %user.id, session_id = %grant.session_id, "logged in");
+    audit::record(
+        app,
+        caller,
+        EventKind::LoginSucceeded,
+        Some(&user.id),
+        audit::detail(&[("method", "password".into())]),
+    )
+    .await;
     Ok(grant)
 }
 
@@ -118,7 +135,12 @@ pub async fn begin_attempt(app: &App, key: &str) -> Result<Attempt> {
 
 /// The attempt's password was wrong: it stays counted, and the one that reached the threshold
 /// writes the lock (20 minutes from it, by default).
-pub async fn failed_attempt(app: &App, key: &str, attempt: &Attempt) -> Result<()> {
+pub async fn failed_attempt(
+    app: &App,
+    caller: &Caller,
+    key: &str,
+    attempt: &Attempt,
+) -> Result<()> {
     let policy: LockoutPolicy = app.config.lockout;
     if policy.locks(&attempt.record) {
         let until = attempt.at.now.plus(policy.duration);
@@ -126,6 +148,14 @@ pub async fn failed_attempt(app: &App, key: &str, attempt: &Attempt) -> Result<(
             .lock(key, until, attempt.at.expires_at.max(until))
             .await?;
         tracing::warn!(failures = attempt.record.failures, "login locked");
+        audit::record(
+            app,
+            caller,
+            EventKind::AccountLocked,
+            key.strip_prefix("account#"),
+            audit::detail(&[("until", until.rfc3339().into())]),
+        )
+        .await;
     }
     Ok(())
 }

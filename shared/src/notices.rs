@@ -19,6 +19,10 @@ const RESET_PASSWORD: Template = Template {
     text: include_str!("../templates/reset-password.txt"),
     html: include_str!("../templates/reset-password.html"),
 };
+const INVITATION: Template = Template {
+    text: include_str!("../templates/invitation.txt"),
+    html: include_str!("../templates/invitation.html"),
+};
 const PASSWORD_CHANGED: Template = Template {
     text: include_str!("../templates/password-changed.txt"),
     html: include_str!("../templates/password-changed.html"),
@@ -149,6 +153,21 @@ fn link_mail(
         &[
             ("product", sender.product),
             ("username", username),
+            ("email", to.as_str()),
+            ("link", &link),
+            ("lifetime", lifetime),
+        ],
+    )
+}
+
+/// An invitation bound to `to`: the link `{ui}/signup?invitation=…`.
+pub fn invitation(sender: &Sender<'_>, to: &Email, token: &str, lifetime: &str) -> Result<Message> {
+    let link = format!("{}/signup?invitation={token}", sender.ui);
+    compose(
+        &INVITATION,
+        to,
+        &[
+            ("product", sender.product),
             ("email", to.as_str()),
             ("link", &link),
             ("lifetime", lifetime),

@@ -1,6 +1,7 @@
 //! `POST /v1/password/change`: a signed-in person replaces their password.
 
 use crate::app::{App, Authenticated};
+use crate::audit::{self, EventKind};
 use crate::error::{Error, Result};
 use crate::grant::{TokenGrant, start_session};
 use crate::http::Caller;
@@ -28,7 +29,7 @@ pub async fn change(
         .verify(current, user.password_hash.as_deref())
         .await?
     {
-        login::failed_attempt(app, &key, &attempt).await?;
+        login::failed_attempt(app, caller, &key, &attempt).await?;
         return Err(Error::InvalidCredentials);
     }
     app.store.clear_lockout(&key).await?;
@@ -42,6 +43,14 @@ pub async fn change(
         .await?
         .ok_or(Error::Unauthorized)?;
     tracing::info!(user_id = %user.id, "password changed");
+    audit::record(
+        app,
+        caller,
+        EventKind::PasswordChanged,
+        Some(&user.id),
+        audit::detail(&[]),
+    )
+    .await;
     notify_password_changed(app, &user, PasswordChange::Changed).await;
     start_session(app, &user, caller).await
 }

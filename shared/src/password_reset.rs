@@ -2,8 +2,10 @@
 //! `POST /v1/password/reset-confirm` uses it.
 
 use crate::app::App;
+use crate::audit::{self, EventKind};
 use crate::email::Email;
 use crate::error::{Error, Result};
+use crate::http::Caller;
 use crate::lockout;
 use crate::notices::{self, PasswordChange};
 use crate::one_time_token::{self, TokenPurpose};
@@ -15,7 +17,7 @@ use crate::verification;
 /// Mails a reset link when the address belongs to an account that may have one. The answer is
 /// the same whatever the case.
 #[tracing::instrument(skip_all, err(level = "info"))]
-pub async fn request(app: &App, email: &Email) -> Result<()> {
+pub async fn request(app: &App, caller: &Caller, email: &Email) -> Result<()> {
     if !app.config.password_reset_enabled {
         return Err(Error::PasswordResetDisabled);
     }
@@ -30,6 +32,14 @@ pub async fn request(app: &App, email: &Email) -> Result<()> {
     }
     one_time_token::mail_link(app, &user, TokenPurpose::ResetPassword).await?;
     tracing::info!(user_id = %user.id, "reset mail sent");
+    audit::record(
+        app,
+        caller,
+        EventKind::PasswordResetRequested,
+        Some(&user.id),
+        audit::detail(&[]),
+    )
+    .await;
     Ok(())
 }
 
@@ -38,7 +48,7 @@ pub async fn request(app: &App, email: &Email) -> Result<()> {
 /// every other reset token is void, the lockout is cleared, and the email counts as verified
 /// (the link proved the person reads it).
 #[tracing::instrument(skip_all, err(level = "info"))]
-pub async fn confirm(app: &App, token: &str, new_password: &Secret) -> Result<()> {
+pub async fn confirm(app: &App, caller: &Caller, token: &str, new_password: &Secret) -> Result<()> {
     let digest = one_time_token::parse(token)?;
     let now = app.clock.now();
     let invalid = || Error::InvalidToken;
@@ -82,6 +92,14 @@ pub async fn confirm(app: &App, token: &str, new_password: &Secret) -> Result<()
             .await?;
     }
     tracing::info!(user_id = %user.id, "password reset");
+    audit::record(
+        app,
+        caller,
+        EventKind::PasswordReset,
+        Some(&user.id),
+        audit::detail(&[]),
+    )
+    .await;
     notify_password_changed(app, &user, PasswordChange::Reset).await;
     Ok(())
 }

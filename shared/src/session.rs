@@ -25,6 +25,8 @@ pub struct Session {
     pub revoked_at: Option<UnixTime>,
     /// The account's session epoch when the session began.
     pub epoch: u32,
+    /// The access key that opened the session, if one did: deleting the key ends it.
+    pub access_key: Option<String>,
 }
 
 impl Session {

@@ -3,10 +3,12 @@
 use serde::Serialize;
 
 use crate::app::App;
+use crate::audit::{self, EventKind};
 use crate::config::{EmailVerification, SignupMode};
 use crate::email::Email;
 use crate::error::{Error, Result};
-use crate::http::JsonBody;
+use crate::http::{Caller, JsonBody};
+use crate::invitations::{self, InvitationUse};
 use crate::password_policy::PersonalWords;
 use crate::secret::Secret;
 use crate::user::{User, UserStatus, new_user_id};
@@ -93,19 +95,16 @@ pub struct SignedUp {
 }
 
 #[tracing::instrument(skip_all, err(level = "info"))]
-pub async fn signup(app: &App, request: SignupRequest) -> Result<SignedUp> {
+pub async fn signup(app: &App, caller: &Caller, request: SignupRequest) -> Result<SignedUp> {
     let config = &app.config;
-    match config.signup_mode {
-        SignupMode::Disabled => return Err(Error::SignupDisabled),
-        // Invitations are issued by administrators; a token that names none is invalid.
-        SignupMode::Invitation => {
-            return Err(match request.invitation_token {
-                None => Error::InvitationRequired,
-                Some(_) => Error::InvitationInvalid,
-            });
-        }
-        SignupMode::Open | SignupMode::Approval => {}
-    }
+    // An invitation is needed in invitation mode; in open and approval modes one may still be
+    // given (it grants its roles and skips approval), and then it must be valid.
+    let invitation = match (config.signup_mode, &request.invitation_token) {
+        (SignupMode::Disabled, _) => return Err(Error::SignupDisabled),
+        (SignupMode::Invitation, None) => return Err(Error::InvitationRequired),
+        (_, Some(token)) => Some(invitations::admit(app, token, &request.email).await?),
+        (SignupMode::Open | SignupMode::Approval, None) => None,
+    };
 
     let base = match &request.username {
         Some(name) => name.as_str().to_owned(),
@@ -125,12 +124,20 @@ pub async fn signup(app: &App, request: SignupRequest) -> Result<SignedUp> {
         });
     }
 
-    let status = if config.email_verification == EmailVerification::Required {
+    // An invitation bound to this email was mailed there: following it proves the mailbox.
+    let email_verified = invitation
+        .as_ref()
+        .is_some_and(|(invitation, _)| invitation.email.is_some());
+    let status = if config.email_verification == EmailVerification::Required && !email_verified {
         UserStatus::PendingVerification
-    } else if config.signup_mode == SignupMode::Approval {
+    } else if config.signup_mode == SignupMode::Approval && invitation.is_none() {
         UserStatus::PendingApproval
     } else {
         UserStatus::Active
+    };
+    let roles = match &invitation {
+        Some((invitation, _)) => invitation.roles.clone(),
+        None => vec![crate::roles::USER.to_owned()],
     };
     let mut user = User {
         id: new_user_id(),
@@ -142,16 +149,16 @@ pub async fn signup(app: &App, request: SignupRequest) -> Result<SignedUp> {
         password_hash: Some(app.passwords.hash(&request.password).await?),
         first_name: request.first_name,
         last_name: request.last_name,
-        email_verified: false,
+        email_verified,
         status,
-        roles: vec!["user".to_owned()],
+        roles,
         created_at: app.clock.now(),
         session_epoch: 0,
         password_epoch: 0,
     };
-
+    let claim = invitation.as_ref().map(|(_, claim)| claim);
     if request.username.is_some() {
-        app.store.create_user(&user).await?;
+        store_user(app, &user, claim).await?;
     } else {
         // A suggested name may be claimed between the look-up and the write: try the next one.
         let mut created = false;
@@ -160,7 +167,7 @@ pub async fn signup(app: &App, request: SignupRequest) -> Result<SignedUp> {
                 continue;
             }
             user.username = candidate;
-            match app.store.create_user(&user).await {
+            match store_user(app, &user, claim).await {
                 Ok(()) => {
                     created = true;
                     break;
@@ -174,7 +181,19 @@ pub async fn signup(app: &App, request: SignupRequest) -> Result<SignedUp> {
         }
     }
     tracing::info!(user_id = %user.id, status = user.status.as_str(), "account created");
-    if config.email_verification != EmailVerification::Off {
+    let mut detail = vec![("status", user.status.as_str().into())];
+    if let Some((invitation, _)) = &invitation {
+        detail.push(("invitation_id", invitation.id.clone().into()));
+    }
+    audit::record(
+        app,
+        caller,
+        EventKind::Signup,
+        Some(&user.id),
+        audit::detail(&detail),
+    )
+    .await;
+    if config.email_verification != EmailVerification::Off && !user.email_verified {
         verification::send(app, &user).await?;
     }
     Ok(SignedUp {
@@ -183,6 +202,14 @@ pub async fn signup(app: &App, request: SignupRequest) -> Result<SignedUp> {
         email: user.email.as_str().to_owned(),
         status: user.status.as_str(),
     })
+}
+
+/// Creates the account, using up the invitation in the same atomic step when there is one.
+async fn store_user(app: &App, user: &User, invitation: Option<&InvitationUse>) -> Result<()> {
+    match invitation {
+        Some(claim) => app.store.create_invited_user(user, claim).await,
+        None => app.store.create_user(user).await,
+    }
 }
 
 /// A username derived from the email's local part that is free right now.

@@ -54,6 +54,17 @@ pub struct User {
     pub password_epoch: u32,
 }
 
+impl User {
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+
+    /// An active account with the `admin` role: one the last-admin rule protects.
+    pub fn is_active_admin(&self) -> bool {
+        self.status == UserStatus::Active && self.has_role(crate::roles::ADMIN)
+    }
+}
+
 /// Only what is safe to log: never the email, name or hash.
 impl fmt::Debug for User {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -2,9 +2,11 @@
 //! `POST /v1/verify-email/resend`.
 
 use crate::app::App;
+use crate::audit::{self, EventKind};
 use crate::config::{EmailVerification, SignupMode};
 use crate::email::Email;
 use crate::error::{Error, Result};
+use crate::http::Caller;
 use crate::one_time_token::{self, TokenPurpose};
 use crate::user::{User, UserStatus};
 
@@ -28,7 +30,7 @@ pub fn status_after_verification(app: &App) -> UserStatus {
 
 /// Uses a verification token: the account's email becomes verified.
 #[tracing::instrument(skip_all, err(level = "info"))]
-pub async fn verify(app: &App, token: &str) -> Result<UserStatus> {
+pub async fn verify(app: &App, caller: &Caller, token: &str) -> Result<UserStatus> {
     let digest = one_time_token::parse(token)?;
     let used = app
         .store
@@ -47,6 +49,14 @@ pub async fn verify(app: &App, token: &str) -> Result<UserStatus> {
         .filter(|u| u.status != UserStatus::Disabled)
         .ok_or(Error::InvalidToken)?;
     tracing::info!(user_id = %user.id, status = user.status.as_str(), "email verified");
+    audit::record(
+        app,
+        caller,
+        EventKind::EmailVerified,
+        Some(&user.id),
+        audit::detail(&[("status", user.status.as_str().into())]),
+    )
+    .await;
     Ok(user.status)
 }
 

@@ -75,6 +75,8 @@ pub struct Server {
     pub clock: Arc<ManualClock>,
     pub app: Arc<App>,
     pub dir: tempfile::TempDir,
+    /// The emulator table of a DynamoDB server, to look at the items directly.
+    pub table: Option<String>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -194,6 +196,7 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("local addr"));
         let clock = Arc::new(ManualClock::starting_now());
+        let mut table = None;
         let (store, mailer): (Arc<dyn Store>, Arc<dyn Mailer>) = match backend {
             Backend::Sqlite => (
                 portcullis::app::open_store(&config)
@@ -201,10 +204,11 @@ impl Server {
                     .expect("open store"),
                 Arc::new(Outbox::new(dir.path().join("outbox"))),
             ),
-            Backend::DynamoDb => (
-                Arc::new(emulator::fresh_table().await),
-                Arc::new(emulator::verified_sender().await),
-            ),
+            Backend::DynamoDb => {
+                let store = emulator::fresh_table().await;
+                table = Some(store.table().to_owned());
+                (Arc::new(store), Arc::new(emulator::verified_sender().await))
+            }
         };
         let deps = Deps {
             store,
@@ -229,6 +233,7 @@ impl Server {
             clock,
             app,
             dir,
+            table,
             stop: Some(stop),
         }
     }
@@ -378,6 +383,29 @@ impl Api {
         Api::reply(response).await
     }
 
+    pub async fn patch_with_token(&self, path: &str, token: &str, body: Value) -> Reply {
+        let response = self
+            .http
+            .patch(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        Api::reply(response).await
+    }
+
+    pub async fn delete_with_token(&self, path: &str, token: &str) -> Reply {
+        let response = self
+            .http
+            .delete(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        Api::reply(response).await
+    }
+
     pub async fn signup(&self, email: &str, password: &str) -> Reply {
         self.post(
             "/v1/signup",
@@ -402,6 +430,50 @@ impl Api {
             json!({ "identifier": identifier, "password": password }),
         )
         .await
+    }
+}
+
+impl Server {
+    /// Makes an admin with `portcullis createsuperuser`'s code on this server's store, logs it in
+    /// and returns its user id and access token.
+    pub async fn admin(&self) -> (String, String) {
+        let email = unique_email("admin");
+        let username = format!("admin-{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+        let user = portcullis::superuser::create(
+            &self.app.config,
+            self.app.store.as_ref(),
+            self.app.clock.as_ref(),
+            &email,
+            &username,
+            &portcullis::secret::Secret::new(PASSWORD),
+        )
+        .await
+        .expect("superuser");
+        let reply = self.login(&email, PASSWORD).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        (
+            user.id,
+            reply.body["access_token"]
+                .as_str()
+                .expect("token")
+                .to_owned(),
+        )
+    }
+
+    /// Signs up, logs in, and returns the user id and access token.
+    pub async fn member(&self, tag: &str) -> (String, String, String) {
+        let email = unique_email(tag);
+        let (user_id, _) = self.signed_up(&email).await;
+        let reply = self.login(&email, PASSWORD).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+        (
+            user_id,
+            email,
+            reply.body["access_token"]
+                .as_str()
+                .expect("token")
+                .to_owned(),
+        )
     }
 }
 

@@ -184,6 +184,30 @@ async fn session_events() {
 }
 
 #[tokio::test]
+async fn admin_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    for name in [
+        "admin-users-without-token",
+        "admin-delete-user-without-token",
+    ] {
+        let (status, body) = call(&app, Function::Admin, name).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (401, Some("unauthorized")),
+            "{name}"
+        );
+    }
+    let (status, _) = call(&app, Function::Admin, "admin-wrong-route").await;
+    assert_eq!(status, 404, "the admin function serves only its own routes");
+    let (status, body) = call(&app, Function::Login, "login-access-key-unknown").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("invalid_credentials"))
+    );
+}
+
+#[tokio::test]
 async fn mail_flow_events() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir).await;

@@ -258,6 +258,7 @@ async fn sessions_round_trip(backend: Backend) {
         expires_at: UnixTime(10_000),
         ip: Some("203.0.113.7".into()),
         user_agent: None,
+        access_key: Some("PCAKABCDEFGHIJKLMNOP".into()),
         revoked_at: None,
         epoch: 4,
     };

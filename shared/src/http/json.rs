@@ -104,6 +104,40 @@ impl JsonBody {
         }
     }
 
+    /// An array of strings.
+    pub fn string_list(&mut self, name: &str, required: bool) -> Option<Vec<String>> {
+        let list = match self.take(name, required)? {
+            Value::Array(items) => items
+                .into_iter()
+                .map(|item| match item {
+                    Value::String(s) => Some(s),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>(),
+            _ => None,
+        };
+        if list.is_none() {
+            self.errors.add(name, "must be an array of strings");
+        }
+        list
+    }
+
+    /// A whole number from 0 up.
+    pub fn unsigned(&mut self, name: &str, required: bool) -> Option<u64> {
+        match self.take(name, required)? {
+            Value::Number(n) if n.as_u64().is_some() => n.as_u64(),
+            _ => {
+                self.errors.add(name, "must be a whole number");
+                None
+            }
+        }
+    }
+
+    /// The names of the fields not read yet.
+    pub fn remaining_fields(&self) -> Vec<String> {
+        self.fields.keys().cloned().collect()
+    }
+
     /// Adds a validation message about a field.
     pub fn error(&mut self, field: &str, message: impl Into<String>) {
         self.errors.add(field, message);

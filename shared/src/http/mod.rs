@@ -15,11 +15,14 @@ use tracing::Instrument as _;
 
 pub use json::{JsonBody, body_bytes};
 
-use crate::app::App;
+use crate::app::{App, Authenticated};
 use crate::email::Email;
-use crate::error::{Error, Result};
+use crate::error::{Error, FieldErrors, Result};
+use crate::store::{EventQuery, UserQuery};
+use crate::user::UserStatus;
 use crate::{
-    discovery, login, me, password_change, password_reset, sessions, signup, verification,
+    access_keys, admin, discovery, invitations, login, me, password_change, password_reset,
+    sessions, signup, verification,
 };
 
 /// Request bodies over this many bytes get 413.
@@ -36,6 +39,7 @@ pub enum Function {
     ChangePassword,
     Session,
     Discovery,
+    Admin,
     Local,
 }
 
@@ -58,6 +62,20 @@ enum Route {
     Health,
     OpenIdConfiguration,
     Jwks,
+    AccessKeyLogin,
+    CreateAccessKey,
+    AccessKeys,
+    DeleteAccessKey,
+    AdminUsers,
+    AdminUser,
+    AdminUpdateUser,
+    AdminDeleteUser,
+    AdminApprove,
+    AdminUnlock,
+    AdminCreateInvitation,
+    AdminInvitations,
+    AdminDeleteInvitation,
+    AdminAudit,
 }
 
 /// Requests per client IP are counted per group.
@@ -166,6 +184,90 @@ const ROUTES: &[(&str, Method, Route, Function)] = &[
         Route::Jwks,
         Function::Discovery,
     ),
+    (
+        "/v1/login/access-key",
+        Method::POST,
+        Route::AccessKeyLogin,
+        Function::Login,
+    ),
+    (
+        "/v1/access-keys",
+        Method::POST,
+        Route::CreateAccessKey,
+        Function::Admin,
+    ),
+    (
+        "/v1/access-keys",
+        Method::GET,
+        Route::AccessKeys,
+        Function::Admin,
+    ),
+    (
+        "/v1/access-keys/{id}",
+        Method::DELETE,
+        Route::DeleteAccessKey,
+        Function::Admin,
+    ),
+    (
+        "/v1/admin/users",
+        Method::GET,
+        Route::AdminUsers,
+        Function::Admin,
+    ),
+    (
+        "/v1/admin/users/{id}",
+        Method::GET,
+        Route::AdminUser,
+        Function::Admin,
+    ),
+    (
+        "/v1/admin/users/{id}",
+        Method::PATCH,
+        Route::AdminUpdateUser,
+        Function::Admin,
+    ),
+    (
+        "/v1/admin/users/{id}",
+        Method::DELETE,
+        Route::AdminDeleteUser,
+        Function::Admin,
+    ),
+    (
+        "/v1/admin/users/{id}/approve",
+        Method::POST,
+        Route::AdminApprove,
+        Function::Admin,
+    ),
+    (
+        "/v1/admin/users/{id}/unlock",
+        Method::POST,
+        Route::AdminUnlock,
+        Function::Admin,
+    ),
+    (
+        "/v1/admin/invitations",
+        Method::POST,
+        Route::AdminCreateInvitation,
+        Function::Admin,
+    ),
+    (
+        "/v1/admin/invitations",
+        Method::GET,
+        Route::AdminInvitations,
+        Function::Admin,
+    ),
+    (
+        "/v1/admin/invitations/{id}",
+        Method::DELETE,
+        Route::AdminDeleteInvitation,
+        Function::Admin,
+    ),
+    (
+        "/v1/admin/audit",
+        Method::GET,
+        Route::AdminAudit,
+        Function::Admin,
+    ),
 ];
 
 fn find_route(function: Function, method: &Method, path: &str) -> Result<Route> {
@@ -191,35 +293,56 @@ fn find_route(function: Function, method: &Method, path: &str) -> Result<Route> 
     })
 }
 
-/// `/v1/sessions/{id}` matches `/v1/sessions/<one segment>`.
+/// `/v1/admin/users/{id}/approve` matches `/v1/admin/users/<one segment>/approve`.
 fn path_matches(pattern: &str, path: &str) -> bool {
-    match pattern.strip_suffix("{id}") {
-        Some(prefix) => path
-            .strip_prefix(prefix)
-            .is_some_and(|id| !id.is_empty() && !id.contains('/')),
-        None => pattern == path,
+    let mut pattern = pattern.split('/');
+    let mut path = path.split('/');
+    loop {
+        match (pattern.next(), path.next()) {
+            (None, None) => return true,
+            (Some("{id}"), Some(segment)) if !segment.is_empty() => {}
+            (Some(expected), Some(segment)) if expected == segment => {}
+            _ => return false,
+        }
     }
 }
 
-/// The `{id}` of a path that matched a pattern ending in it.
-fn path_id(request: &Request) -> &str {
-    request
-        .uri()
-        .path()
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
+/// The `{id}` segment of the request's path (its route has one). Ids are uuids, hex digests and
+/// access keys: nothing that needs decoding, and anything else simply names nothing.
+fn path_id(request: &Request) -> String {
+    let path = request.uri().path().trim_end_matches('/');
+    ROUTES
+        .iter()
+        .find(|(pattern, ..)| pattern.contains("{id}") && path_matches(pattern, path))
+        .and_then(|(pattern, ..)| {
+            let index = pattern.split('/').position(|s| s == "{id}")?;
+            path.split('/').nth(index)
+        })
         .unwrap_or_default()
+        .to_owned()
 }
 
 impl Route {
     fn rate_group(self) -> Option<RateGroup> {
         match self {
             Route::Signup | Route::UsernameSuggestion => Some(RateGroup::Signup),
-            Route::Login | Route::ChangePassword => Some(RateGroup::Login),
+            Route::Login | Route::ChangePassword | Route::AccessKeyLogin => Some(RateGroup::Login),
             Route::ResendVerification | Route::ResetRequest => Some(RateGroup::Mail),
             Route::VerifyEmail | Route::ResetConfirm | Route::Refresh => Some(RateGroup::Token),
             Route::Logout | Route::Sessions | Route::DeleteSession => None,
+            Route::CreateAccessKey
+            | Route::AccessKeys
+            | Route::DeleteAccessKey
+            | Route::AdminUsers
+            | Route::AdminUser
+            | Route::AdminUpdateUser
+            | Route::AdminDeleteUser
+            | Route::AdminApprove
+            | Route::AdminUnlock
+            | Route::AdminCreateInvitation
+            | Route::AdminInvitations
+            | Route::AdminDeleteInvitation
+            | Route::AdminAudit => None,
             Route::Me
             | Route::Config
             | Route::Health
@@ -356,6 +479,7 @@ async fn serve(
         Route::Signup => {
             let signed_up = signup::signup(
                 app,
+                caller,
                 signup::SignupRequest::from_json(JsonBody::parse(request)?)?,
             )
             .await?;
@@ -379,7 +503,8 @@ async fn serve(
             let mut body = JsonBody::parse(request)?;
             let token = body.string("token", true);
             body.finish()?;
-            let status = verification::verify(app, token.as_deref().unwrap_or_default()).await?;
+            let status =
+                verification::verify(app, caller, token.as_deref().unwrap_or_default()).await?;
             json(
                 StatusCode::OK,
                 &serde_json::json!({ "status": status.as_str() }),
@@ -393,7 +518,7 @@ async fn serve(
             if !app.config.password_reset_enabled {
                 return Err(Error::PasswordResetDisabled);
             }
-            password_reset::request(app, &email_body(request)?).await?;
+            password_reset::request(app, caller, &email_body(request)?).await?;
             accepted()
         }
         Route::ResetConfirm => {
@@ -404,7 +529,7 @@ async fn serve(
             let (Some(token), Some(password)) = (token, password) else {
                 return Err(Error::internal("a missing field was not reported"));
             };
-            password_reset::confirm(app, &token, &password).await?;
+            password_reset::confirm(app, caller, &token, &password).await?;
             json(StatusCode::OK, &serde_json::json!({}))
         }
         Route::ChangePassword => {
@@ -466,7 +591,7 @@ async fn serve(
         }
         Route::DeleteSession => {
             let who = app.authenticate(bearer(request)?).await?;
-            sessions::delete(app, &who, path_id(request)).await?;
+            sessions::delete(app, &who, &path_id(request)).await?;
             no_content()
         }
         Route::Config => json(StatusCode::OK, &discovery::client_config(&app.config)),
@@ -475,6 +600,125 @@ async fn serve(
             cacheable(json(StatusCode::OK, &discovery::openid_configuration(app)))
         }
         Route::Jwks => cacheable(json(StatusCode::OK, &app.keys().jwks())),
+        Route::AccessKeyLogin => {
+            let request = access_keys::KeyLogin::from_json(JsonBody::parse(request)?)?;
+            tokens(&access_keys::login(app, caller, request).await?)
+        }
+        Route::CreateAccessKey => {
+            let who = app.authenticate(bearer(request)?).await?;
+            let created = access_keys::create(app, caller, &who).await?;
+            json(StatusCode::CREATED, &created)
+        }
+        Route::AccessKeys => {
+            let who = app.authenticate(bearer(request)?).await?;
+            let keys = access_keys::list(app, &who).await?;
+            json(StatusCode::OK, &serde_json::json!({ "access_keys": keys }))
+        }
+        Route::DeleteAccessKey => {
+            let who = app.authenticate(bearer(request)?).await?;
+            access_keys::delete(app, caller, &who, &path_id(request)).await?;
+            no_content()
+        }
+        Route::AdminUsers
+        | Route::AdminUser
+        | Route::AdminUpdateUser
+        | Route::AdminDeleteUser
+        | Route::AdminApprove
+        | Route::AdminUnlock
+        | Route::AdminCreateInvitation
+        | Route::AdminInvitations
+        | Route::AdminDeleteInvitation
+        | Route::AdminAudit => {
+            let who = app.authenticate(bearer(request)?).await?;
+            admin::require_admin(&who)?;
+            serve_admin(app, route, caller, &who, request).await
+        }
+    }
+}
+
+/// The admin routes, once the caller is known to be an active admin.
+async fn serve_admin(
+    app: &App,
+    route: Route,
+    caller: &Caller,
+    who: &Authenticated,
+    request: &Request,
+) -> Result<Response<Body>> {
+    match route {
+        Route::AdminUsers => {
+            let mut errors = FieldErrors::default();
+            let limit = admin::page_params(query_param(request, "limit").as_deref(), &mut errors);
+            let status = query_param(request, "status").and_then(|s| {
+                let parsed = UserStatus::parse(&s);
+                if parsed.is_none() {
+                    errors.add(
+                        "status",
+                        "must be pending_verification, pending_approval, active or disabled",
+                    );
+                }
+                parsed
+            });
+            let prefix = query_param(request, "q")
+                .map(|q| q.trim().to_lowercase())
+                .filter(|q| !q.is_empty());
+            if prefix.as_ref().is_some_and(|q| q.chars().count() > 254) {
+                errors.add("q", "must be at most 254 characters");
+            }
+            errors.into_result()?;
+            let query = UserQuery {
+                prefix,
+                status,
+                limit,
+                cursor: query_param(request, "cursor"),
+            };
+            json(StatusCode::OK, &admin::list_users(app, query).await?)
+        }
+        Route::AdminUser => json(
+            StatusCode::OK,
+            &admin::get_user(app, &path_id(request)).await?,
+        ),
+        Route::AdminUpdateUser => {
+            let update = admin::parse_update(JsonBody::parse(request)?)?;
+            let user = admin::update_user(app, caller, who, &path_id(request), update).await?;
+            json(StatusCode::OK, &user)
+        }
+        Route::AdminDeleteUser => {
+            admin::delete_user(app, caller, who, &path_id(request)).await?;
+            no_content()
+        }
+        Route::AdminApprove => {
+            let user = admin::approve(app, caller, who, &path_id(request)).await?;
+            json(StatusCode::OK, &user)
+        }
+        Route::AdminUnlock => {
+            let user = admin::unlock(app, caller, who, &path_id(request)).await?;
+            json(StatusCode::OK, &user)
+        }
+        Route::AdminCreateInvitation => {
+            let new = admin::parse_invitation(JsonBody::parse(request)?)?;
+            let created = admin::create_invitation(app, caller, who, new).await?;
+            json(StatusCode::CREATED, &created)
+        }
+        Route::AdminInvitations => {
+            let list = invitations::list(app).await?;
+            json(StatusCode::OK, &serde_json::json!({ "invitations": list }))
+        }
+        Route::AdminDeleteInvitation => {
+            admin::delete_invitation(app, caller, who, &path_id(request)).await?;
+            no_content()
+        }
+        Route::AdminAudit => {
+            let mut errors = FieldErrors::default();
+            let limit = admin::page_params(query_param(request, "limit").as_deref(), &mut errors);
+            errors.into_result()?;
+            let query = EventQuery {
+                user_id: query_param(request, "user_id").filter(|id| !id.is_empty()),
+                limit,
+                cursor: query_param(request, "cursor"),
+            };
+            json(StatusCode::OK, &admin::events(app, query).await?)
+        }
+        _ => Err(Error::internal("not an admin route")),
     }
 }
 

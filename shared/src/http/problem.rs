@@ -118,6 +118,15 @@ pub fn problem(error: &Error) -> Problem<'_> {
             "Password reset disabled",
         )
         .detail("Password reset is disabled on this server. Contact the administrator."),
+        Error::Forbidden => Problem::new(S::FORBIDDEN, "forbidden", "Forbidden")
+            .detail("This route needs the admin role on an active account."),
+        Error::LastAdmin => Problem::new(S::CONFLICT, "last_admin", "Last active admin")
+            .detail("The last active admin can't be demoted, disabled or deleted."),
+        Error::TooManyAccessKeys { limit } => {
+            Problem::new(S::CONFLICT, "access_key_limit", "Access key limit reached").detail(
+                format!("An account may hold at most {limit} access keys. Delete one first."),
+            )
+        }
         Error::NotFound => Problem::new(S::NOT_FOUND, "not_found", "Not found"),
         Error::MethodNotAllowed => Problem::new(
             S::METHOD_NOT_ALLOWED,

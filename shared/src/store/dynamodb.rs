@@ -14,18 +14,21 @@ use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, Put, ReturnValue, ScalarAttributeType,
-    TimeToLiveSpecification, TransactWriteItem,
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, GlobalSecondaryIndex,
+    KeySchemaElement, KeyType, Projection, ProjectionType, Put, ReturnValue, ScalarAttributeType,
+    TimeToLiveSpecification, TransactWriteItem, Update,
 };
 
+use crate::access_keys::AccessKey;
+use crate::audit::AuditEvent;
 use crate::clock::UnixTime;
 use crate::email::Email;
 use crate::error::{Error, Result};
+use crate::invitations::{Invitation, InvitationUse};
 use crate::lockout::{FailureWrite, LockoutRecord};
 use crate::one_time_token::{OneTimeToken, TokenPurpose};
 use crate::session::Session;
-use crate::store::Store;
+use crate::store::{EventQuery, Page, Store, UserQuery, UserUpdate, decode_cursor, encode_cursor};
 use crate::tokens::SigningKeyRecord;
 use crate::user::{User, UserStatus};
 use crate::username::Username;
@@ -34,8 +37,11 @@ type Item = HashMap<String, AttributeValue>;
 
 /// The TTL attribute of the table.
 pub const TTL_ATTRIBUTE: &str = "expires_at";
-/// The one global secondary index: users by email (admin listing), sessions by user.
+/// The first global secondary index: users by email (admin listing), a user's items (sessions,
+/// tokens, access keys, provider links), invitations and the audit log by time.
 pub const GSI1: &str = "gsi1";
+/// The second: users by username (admin search).
+pub const GSI2: &str = "gsi2";
 
 /// Conditional writes that lose to a concurrent writer are tried again this many times.
 const MAX_ATTEMPTS: usize = 8;
@@ -89,17 +95,19 @@ impl DynamoStore {
                 .build()
                 .map_err(Error::internal)
         };
-        let index = GlobalSecondaryIndex::builder()
-            .index_name(GSI1)
-            .key_schema(key("gsi1pk", KeyType::Hash)?)
-            .key_schema(key("gsi1sk", KeyType::Range)?)
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::All)
-                    .build(),
-            )
-            .build()
-            .map_err(Error::internal)?;
+        let index = |name: &str, pk: &str, sk: &str| {
+            GlobalSecondaryIndex::builder()
+                .index_name(name)
+                .key_schema(key(pk, KeyType::Hash)?)
+                .key_schema(key(sk, KeyType::Range)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .map_err(Error::internal)
+        };
         let created = self
             .client
             .create_table()
@@ -111,7 +119,10 @@ impl DynamoStore {
             .attribute_definitions(attribute("sk")?)
             .attribute_definitions(attribute("gsi1pk")?)
             .attribute_definitions(attribute("gsi1sk")?)
-            .global_secondary_indexes(index)
+            .attribute_definitions(attribute("gsi2pk")?)
+            .attribute_definitions(attribute("gsi2sk")?)
+            .global_secondary_indexes(index(GSI1, "gsi1pk", "gsi1sk")?)
+            .global_secondary_indexes(index(GSI2, "gsi2pk", "gsi2sk")?)
             .send()
             .await;
         match created {
@@ -232,6 +243,152 @@ impl DynamoStore {
         Ok(output.item().cloned())
     }
 
+    /// The account write of signup: the email and username claims and the account, each
+    /// conditional on being new, and (for an invited signup) the invitation marked used by it,
+    /// conditional on being usable, all in one transaction.
+    async fn put_user(&self, user: &User, invitation: Option<&InvitationUse>) -> Result<()> {
+        let claim = |pk: String, sk: &str| {
+            Item::from([
+                ("pk".to_owned(), s(pk)),
+                ("sk".to_owned(), s(sk)),
+                ("type".to_owned(), s(sk.to_ascii_lowercase())),
+                ("user_id".to_owned(), s(&user.id)),
+            ])
+        };
+        let absent = "attribute_not_exists(pk)";
+        let offset = usize::from(invitation.is_some());
+        for attempt in 1..=MAX_ATTEMPTS {
+            let mut write = self.client.transact_write_items();
+            if let Some(used) = invitation {
+                let update = Update::builder()
+                    .table_name(&self.table)
+                    .key("pk", s(invitation_pk(&used.id)))
+                    .key("sk", s("INVITATION"))
+                    .update_expression("SET used_at = :now, used_by = :user")
+                    .condition_expression(
+                        "attribute_exists(pk) AND digest = :digest AND attribute_not_exists(used_at) \
+                         AND valid_until > :now \
+                         AND (attribute_not_exists(email_key) OR email_key = :email)",
+                    )
+                    .expression_attribute_values(":now", n(used.now.seconds()))
+                    .expression_attribute_values(":user", s(&user.id))
+                    .expression_attribute_values(":digest", s(&used.digest))
+                    .expression_attribute_values(":email", s(&used.email_key))
+                    .build()
+                    .map_err(Error::internal)?;
+                write = write.transact_items(TransactWriteItem::builder().update(update).build());
+            }
+            let written = write
+                .transact_items(put(
+                    &self.table,
+                    claim(email_pk(user.email.key()), "EMAIL"),
+                    absent,
+                )?)
+                .transact_items(put(
+                    &self.table,
+                    claim(username_pk(user.username.key()), "USERNAME"),
+                    absent,
+                )?)
+                .transact_items(put(&self.table, user_item(user), absent)?)
+                .send()
+                .await;
+            let Err(error) = written else {
+                return Ok(());
+            };
+            match cancellation(&error) {
+                // The same precedence as every store: the invitation, then email, then username.
+                Some(reasons) if offset == 1 && reasons.first() == Some(&CONDITION_FAILED) => {
+                    return Err(Error::InvitationInvalid);
+                }
+                Some(reasons) if reasons.get(offset) == Some(&CONDITION_FAILED) => {
+                    return Err(Error::EmailTaken);
+                }
+                Some(reasons) if reasons.get(offset + 1) == Some(&CONDITION_FAILED) => {
+                    return Err(Error::UsernameTaken);
+                }
+                Some(reasons)
+                    if reasons.contains(&TRANSACTION_CONFLICT) && attempt < MAX_ATTEMPTS =>
+                {
+                    back_off(attempt).await;
+                }
+                _ => return Err(sdk_error(error)),
+            }
+        }
+        Err(contended("account claims"))
+    }
+
+    /// An active admin other than `user_id`, from the users index (eventually consistent: the
+    /// transaction that relies on it checks it again, consistently).
+    async fn other_active_admin(&self, user_id: &str) -> Result<Option<String>> {
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression("gsi1pk = :users")
+                .filter_expression(
+                    "contains(#roles, :admin) AND #status = :active AND user_id <> :me",
+                )
+                .expression_attribute_names("#roles", "roles")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":users", s(USERS_PARTITION))
+                .expression_attribute_values(":admin", s(crate::roles::ADMIN))
+                .expression_attribute_values(":active", s(UserStatus::Active.as_str()))
+                .expression_attribute_values(":me", s(user_id))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            if let Some(item) = page.items().first() {
+                return Ok(Some(get_s(item, "user_id")?));
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Every key of the items that belong to the user: those in its `gsi1` partition.
+    async fn items_of(&self, user_id: &str) -> Result<Vec<(String, String)>> {
+        let mut keys = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression("gsi1pk = :user")
+                .expression_attribute_values(":user", s(user_pk(user_id)))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in page.items() {
+                keys.push((get_s(item, "pk")?, get_s(item, "sk")?));
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(keys);
+            }
+        }
+    }
+
+    async fn delete_item(&self, pk: &str, sk: &str) -> Result<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .send()
+            .await
+            .map(drop)
+            .map_err(sdk_error)
+    }
+
     /// Two consistent reads whether or not the claim exists: the claim, then the account (or an
     /// account that can't exist), so the time taken does not tell which emails or usernames
     /// have accounts.
@@ -342,9 +499,12 @@ fn user_item(user: &User) -> Item {
         ("created_at".into(), n(user.created_at.seconds())),
         ("session_epoch".into(), n(user.session_epoch)),
         ("password_epoch".into(), n(user.password_epoch)),
-        // Admin listing: every user in one index partition, ordered by email.
-        ("gsi1pk".into(), s("USERS")),
+        // Admin listing: every user in one index partition, ordered by email, and again by
+        // username for search.
+        ("gsi1pk".into(), s(USERS_PARTITION)),
         ("gsi1sk".into(), s(user.email.key())),
+        ("gsi2pk".into(), s(USERS_PARTITION)),
+        ("gsi2sk".into(), s(user.username.key())),
     ]);
     if let Some(hash) = &user.password_hash {
         item.insert("password_hash".into(), s(hash));
@@ -400,6 +560,8 @@ fn token_item(token: &OneTimeToken) -> Item {
         ("password_epoch".into(), n(token.password_epoch)),
         ("created_at".into(), n(token.created_at.seconds())),
         (TTL_ATTRIBUTE.into(), n(token.expires_at.seconds())),
+        ("gsi1pk".into(), s(user_pk(&token.user_id))),
+        ("gsi1sk".into(), s(format!("TOKEN#{}", token.digest))),
     ])
 }
 
@@ -466,6 +628,9 @@ fn session_item(session: &Session) -> Item {
     if let Some(rotated) = session.rotated_at {
         item.insert("rotated_at".into(), n(rotated.seconds()));
     }
+    if let Some(key) = &session.access_key {
+        item.insert("access_key".into(), s(key));
+    }
     item
 }
 
@@ -483,6 +648,8 @@ fn refresh_item(digest: &str, session: &Session, issued_at: UnixTime) -> Item {
         ("user_id".into(), s(&session.user_id)),
         ("issued_at".into(), n(issued_at.seconds())),
         (TTL_ATTRIBUTE.into(), n(session.expires_at.seconds())),
+        ("gsi1pk".into(), s(user_pk(&session.user_id))),
+        ("gsi1sk".into(), s(format!("REFRESH#{digest}"))),
     ])
 }
 
@@ -501,7 +668,210 @@ fn session_from_item(item: &Item) -> Result<Session> {
         previous_digest: get_opt_s(item, "previous_digest")?,
         rotated_at: get_opt_n(item, "rotated_at")?.map(UnixTime),
         rotation_secret: crate::secret::Secret::new(get_s(item, "rotation_secret")?),
+        access_key: get_opt_s(item, "access_key")?,
     })
+}
+
+const USERS_PARTITION: &str = "USERS";
+const INVITATIONS_PARTITION: &str = "INVITATIONS";
+const AUDIT_PARTITION: &str = "AUDIT";
+/// DynamoDB forgets an invitation this long after it expires (used or not).
+const INVITATION_KEPT_AFTER_EXPIRY: i64 = 30 * 24 * 3600;
+
+fn invitation_pk(id: &str) -> String {
+    format!("INVITATION#{id}")
+}
+
+fn invitation_item(invitation: &Invitation) -> Item {
+    let mut item = Item::from([
+        ("pk".into(), s(invitation_pk(&invitation.id))),
+        ("sk".into(), s("INVITATION")),
+        ("type".into(), s("invitation")),
+        ("invitation_id".into(), s(&invitation.id)),
+        ("digest".into(), s(&invitation.digest)),
+        (
+            "roles".into(),
+            AttributeValue::L(invitation.roles.iter().map(s).collect()),
+        ),
+        ("created_by".into(), s(&invitation.created_by)),
+        ("created_at".into(), n(invitation.created_at.seconds())),
+        ("valid_until".into(), n(invitation.expires_at.seconds())),
+        (
+            TTL_ATTRIBUTE.into(),
+            n(invitation.expires_at.seconds() + INVITATION_KEPT_AFTER_EXPIRY),
+        ),
+        ("gsi1pk".into(), s(INVITATIONS_PARTITION)),
+        (
+            "gsi1sk".into(),
+            s(format!(
+                "{:020}#{}",
+                invitation.created_at.seconds(),
+                invitation.id
+            )),
+        ),
+    ]);
+    if let Some(email) = &invitation.email {
+        item.insert("email".into(), s(email.as_str()));
+        item.insert("email_key".into(), s(email.key()));
+    }
+    if let Some(used) = invitation.used_at {
+        item.insert("used_at".into(), n(used.seconds()));
+    }
+    if let Some(by) = &invitation.used_by {
+        item.insert("used_by".into(), s(by));
+    }
+    item
+}
+
+fn invitation_from_item(item: &Item) -> Result<Invitation> {
+    Ok(Invitation {
+        id: get_s(item, "invitation_id")?,
+        digest: get_s(item, "digest")?,
+        email: get_opt_s(item, "email")?.map(Email::from_stored),
+        roles: string_list(item, "roles")?,
+        created_by: get_s(item, "created_by")?,
+        created_at: UnixTime(get_n(item, "created_at")?),
+        expires_at: UnixTime(get_n(item, "valid_until")?),
+        used_at: get_opt_n(item, "used_at")?.map(UnixTime),
+        used_by: get_opt_s(item, "used_by")?,
+    })
+}
+
+fn access_key_pk(id: &str) -> String {
+    format!("ACCESSKEY#{id}")
+}
+
+fn access_key_item(key: &AccessKey) -> Item {
+    Item::from([
+        ("pk".into(), s(access_key_pk(&key.id))),
+        ("sk".into(), s("ACCESSKEY")),
+        ("type".into(), s("access_key")),
+        ("access_key".into(), s(&key.id)),
+        ("user_id".into(), s(&key.user_id)),
+        ("secret_digest".into(), s(&key.secret_digest)),
+        ("created_at".into(), n(key.created_at.seconds())),
+        ("gsi1pk".into(), s(user_pk(&key.user_id))),
+        (
+            "gsi1sk".into(),
+            s(format!(
+                "ACCESSKEY#{:020}#{}",
+                key.created_at.seconds(),
+                key.id
+            )),
+        ),
+    ])
+}
+
+fn access_key_from_item(item: &Item) -> Result<AccessKey> {
+    Ok(AccessKey {
+        id: get_s(item, "access_key")?,
+        user_id: get_s(item, "user_id")?,
+        secret_digest: get_s(item, "secret_digest")?,
+        created_at: UnixTime(get_n(item, "created_at")?),
+        last_used_at: get_opt_n(item, "last_used_at")?.map(UnixTime),
+    })
+}
+
+fn event_item(event: &AuditEvent) -> Item {
+    let sort = format!("{:020}#{}", event.at.seconds(), event.id);
+    let mut item = Item::from([
+        (
+            "pk".into(),
+            s(format!("AUDIT#{}", event.user_id.as_deref().unwrap_or("-"))),
+        ),
+        ("sk".into(), s(&sort)),
+        ("type".into(), s("audit_event")),
+        ("event_id".into(), s(&event.id)),
+        ("at".into(), n(event.at.seconds())),
+        ("kind".into(), s(&event.kind)),
+        (
+            "detail".into(),
+            s(serde_json::Value::Object(event.detail.clone()).to_string()),
+        ),
+        (TTL_ATTRIBUTE.into(), n(event.expires_at.seconds())),
+        ("gsi1pk".into(), s(AUDIT_PARTITION)),
+        ("gsi1sk".into(), s(sort)),
+    ]);
+    for (name, value) in [
+        ("user_id", &event.user_id),
+        ("ip", &event.ip),
+        ("user_agent", &event.user_agent),
+    ] {
+        if let Some(value) = value {
+            item.insert(name.into(), s(value));
+        }
+    }
+    item
+}
+
+fn event_from_item(item: &Item) -> Result<AuditEvent> {
+    let detail = get_s(item, "detail")?;
+    Ok(AuditEvent {
+        id: get_s(item, "event_id")?,
+        at: UnixTime(get_n(item, "at")?),
+        kind: get_s(item, "kind")?,
+        user_id: get_opt_s(item, "user_id")?,
+        ip: get_opt_s(item, "ip")?,
+        user_agent: get_opt_s(item, "user_agent")?,
+        detail: serde_json::from_str(&detail).map_err(|_| malformed("detail"))?,
+        expires_at: UnixTime(get_n(item, TTL_ATTRIBUTE)?),
+    })
+}
+
+fn string_list(item: &Item, name: &str) -> Result<Vec<String>> {
+    match item.get(name) {
+        Some(AttributeValue::L(list)) => list
+            .iter()
+            .map(|v| match v {
+                AttributeValue::S(value) => Ok(value.clone()),
+                _ => Err(malformed(name)),
+            })
+            .collect(),
+        _ => Err(malformed(name)),
+    }
+}
+
+/// A page's last key as an opaque cursor (every key attribute of this table is a string).
+fn key_cursor(key: &Item, phase: &str) -> Result<String> {
+    let mut fields = serde_json::Map::new();
+    for (name, value) in key {
+        match value {
+            AttributeValue::S(text) => {
+                fields.insert(name.clone(), text.clone().into());
+            }
+            _ => return Err(malformed(name)),
+        }
+    }
+    Ok(encode_cursor(
+        &serde_json::json!({ "phase": phase, "key": fields }),
+    ))
+}
+
+/// The key and phase a cursor holds, if it holds exactly the `expected` key attributes.
+fn cursor_key(cursor: &str, expected: &[&str]) -> Result<(String, Item)> {
+    let invalid = || Error::invalid_field("cursor", "is not a cursor this server gave");
+    let value = decode_cursor(cursor)?;
+    let phase = value
+        .get("phase")
+        .and_then(|p| p.as_str())
+        .ok_or_else(invalid)?
+        .to_owned();
+    let fields = value
+        .get("key")
+        .and_then(|k| k.as_object())
+        .ok_or_else(invalid)?;
+    if fields.len() != expected.len() {
+        return Err(invalid());
+    }
+    let mut key = Item::new();
+    for name in expected {
+        let text = fields
+            .get(*name)
+            .and_then(|v| v.as_str())
+            .ok_or_else(invalid)?;
+        key.insert((*name).to_owned(), s(text));
+    }
+    Ok((phase, key))
 }
 
 fn signing_key_item(key: &SigningKeyRecord) -> Item {
@@ -618,52 +988,12 @@ fn put(table: &str, item: Item, condition: &str) -> Result<TransactWriteItem> {
 impl Store for DynamoStore {
     #[tracing::instrument(skip_all, fields(user_id = %user.id), err)]
     async fn create_user(&self, user: &User) -> Result<()> {
-        let claim = |pk: String, sk: &str| {
-            Item::from([
-                ("pk".to_owned(), s(pk)),
-                ("sk".to_owned(), s(sk)),
-                ("type".to_owned(), s(sk.to_ascii_lowercase())),
-                ("user_id".to_owned(), s(&user.id)),
-            ])
-        };
-        let absent = "attribute_not_exists(pk)";
-        for attempt in 1..=MAX_ATTEMPTS {
-            let written = self
-                .client
-                .transact_write_items()
-                .transact_items(put(
-                    &self.table,
-                    claim(email_pk(user.email.key()), "EMAIL"),
-                    absent,
-                )?)
-                .transact_items(put(
-                    &self.table,
-                    claim(username_pk(user.username.key()), "USERNAME"),
-                    absent,
-                )?)
-                .transact_items(put(&self.table, user_item(user), absent)?)
-                .send()
-                .await;
-            let Err(error) = written else {
-                return Ok(());
-            };
-            match cancellation(&error) {
-                // The same precedence as every store: email first.
-                Some(reasons) if reasons.first() == Some(&CONDITION_FAILED) => {
-                    return Err(Error::EmailTaken);
-                }
-                Some(reasons) if reasons.get(1) == Some(&CONDITION_FAILED) => {
-                    return Err(Error::UsernameTaken);
-                }
-                Some(reasons)
-                    if reasons.contains(&TRANSACTION_CONFLICT) && attempt < MAX_ATTEMPTS =>
-                {
-                    back_off(attempt).await;
-                }
-                _ => return Err(sdk_error(error)),
-            }
-        }
-        Err(contended("account claims"))
+        self.put_user(user, None).await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user.id), err)]
+    async fn create_invited_user(&self, user: &User, invitation: &InvitationUse) -> Result<()> {
+        self.put_user(user, Some(invitation)).await
     }
 
     async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
@@ -777,6 +1107,485 @@ impl Store for DynamoStore {
             Err(e) if condition_failed(&e) => Ok(None),
             Err(e) => Err(sdk_error(e)),
         }
+    }
+
+    async fn list_users(&self, query: &UserQuery) -> Result<Page<User>> {
+        const EMAIL: &str = "email";
+        const USERNAME: &str = "username";
+        let prefix = query.prefix.clone().unwrap_or_default();
+        let (mut phase, mut start) = match &query.cursor {
+            None => (EMAIL.to_owned(), None),
+            Some(cursor) => {
+                let value = decode_cursor(cursor)?;
+                let expected: &[&str] = match value.get("phase").and_then(|p| p.as_str()) {
+                    Some(USERNAME) => &["pk", "sk", "gsi2pk", "gsi2sk"],
+                    _ => &["pk", "sk", "gsi1pk", "gsi1sk"],
+                };
+                let (phase, key) = cursor_key(cursor, expected)?;
+                (phase, Some(key))
+            }
+        };
+        let mut users = Vec::new();
+        loop {
+            // Emails first; then, for a search, the users whose username matches but whose
+            // email does not (so nobody is listed twice).
+            let (index, pk, sk) = if phase == USERNAME {
+                (GSI2, "gsi2pk", "gsi2sk")
+            } else {
+                (GSI1, "gsi1pk", "gsi1sk")
+            };
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .expression_attribute_names("#pk", pk)
+                .expression_attribute_values(":users", s(USERS_PARTITION))
+                .limit((query.limit - users.len()).max(1) as i32)
+                .set_exclusive_start_key(start);
+            request = if prefix.is_empty() {
+                request.key_condition_expression("#pk = :users")
+            } else {
+                request
+                    .key_condition_expression("#pk = :users AND begins_with(#sk, :prefix)")
+                    .expression_attribute_names("#sk", sk)
+                    .expression_attribute_values(":prefix", s(&prefix))
+            };
+            if let Some(status) = query.status {
+                request = request
+                    .filter_expression("#status = :status")
+                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_values(":status", s(status.as_str()));
+            }
+            let page = request.send().await.map_err(sdk_error)?;
+            for item in page.items() {
+                let user = user_from_item(item)?;
+                if phase == USERNAME && user.email.key().starts_with(&prefix) {
+                    continue;
+                }
+                users.push(user);
+                if users.len() == query.limit {
+                    let key: Item = ["pk", "sk", pk, sk]
+                        .iter()
+                        .filter_map(|name| item.get(*name).map(|v| ((*name).to_owned(), v.clone())))
+                        .collect();
+                    return Ok(Page {
+                        items: users,
+                        next_cursor: Some(key_cursor(&key, &phase)?),
+                    });
+                }
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                if phase == EMAIL && !prefix.is_empty() {
+                    phase = USERNAME.to_owned();
+                    continue;
+                }
+                return Ok(Page {
+                    items: users,
+                    next_cursor: None,
+                });
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id), err)]
+    async fn update_user(&self, user_id: &str, update: &UserUpdate) -> Result<Option<User>> {
+        for attempt in 1..=MAX_ATTEMPTS {
+            let Some(before) = self.user_by_id(user_id).await? else {
+                return Ok(None);
+            };
+            let Some(after) = update.apply(&before).filter(|after| *after != before) else {
+                return Ok(Some(before));
+            };
+            // The last active admin stays one: the write is conditional on another active admin
+            // being one at that moment, checked in the same transaction.
+            let witness = if before.is_active_admin() && !after.is_active_admin() {
+                Some(
+                    self.other_active_admin(user_id)
+                        .await?
+                        .ok_or(Error::LastAdmin)?,
+                )
+            } else {
+                None
+            };
+            let change = Update::builder()
+                .table_name(&self.table)
+                .key("pk", s(user_pk(user_id)))
+                .key("sk", s("USER"))
+                .update_expression(
+                    "SET #status = :status, #roles = :roles, email_verified = :verified, \
+                     session_epoch = :epoch",
+                )
+                .condition_expression(
+                    "attribute_exists(pk) AND #status = :was_status AND #roles = :was_roles \
+                     AND email_verified = :was_verified AND session_epoch = :was_epoch",
+                )
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_names("#roles", "roles")
+                .expression_attribute_values(":status", s(after.status.as_str()))
+                .expression_attribute_values(
+                    ":roles",
+                    AttributeValue::L(after.roles.iter().map(s).collect()),
+                )
+                .expression_attribute_values(
+                    ":verified",
+                    AttributeValue::Bool(after.email_verified),
+                )
+                .expression_attribute_values(":epoch", n(after.session_epoch))
+                .expression_attribute_values(":was_status", s(before.status.as_str()))
+                .expression_attribute_values(
+                    ":was_roles",
+                    AttributeValue::L(before.roles.iter().map(s).collect()),
+                )
+                .expression_attribute_values(
+                    ":was_verified",
+                    AttributeValue::Bool(before.email_verified),
+                )
+                .expression_attribute_values(":was_epoch", n(before.session_epoch))
+                .build()
+                .map_err(Error::internal)?;
+            let mut write = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().update(change).build());
+            if let Some(witness) = &witness {
+                let check = ConditionCheck::builder()
+                    .table_name(&self.table)
+                    .key("pk", s(user_pk(witness)))
+                    .key("sk", s("USER"))
+                    .condition_expression("contains(#roles, :admin) AND #status = :active")
+                    .expression_attribute_names("#roles", "roles")
+                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_values(":admin", s(crate::roles::ADMIN))
+                    .expression_attribute_values(":active", s(UserStatus::Active.as_str()))
+                    .build()
+                    .map_err(Error::internal)?;
+                write = write
+                    .transact_items(TransactWriteItem::builder().condition_check(check).build());
+            }
+            let Err(error) = write.send().await else {
+                return Ok(Some(after));
+            };
+            match cancellation(&error) {
+                // The account or the other admin changed meanwhile: decide again on what is
+                // there now.
+                Some(reasons)
+                    if attempt < MAX_ATTEMPTS
+                        && (reasons.contains(&CONDITION_FAILED)
+                            || reasons.contains(&TRANSACTION_CONFLICT)) =>
+                {
+                    if reasons.contains(&TRANSACTION_CONFLICT) {
+                        back_off(attempt).await;
+                    }
+                }
+                _ => return Err(sdk_error(error)),
+            }
+        }
+        Err(contended("account update"))
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id), err)]
+    async fn delete_user(&self, user_id: &str) -> Result<bool> {
+        // 1. Disable it (under the last-admin rule), which ends its sessions and stops every
+        //    way in, so nothing new belongs to it while it is erased.
+        let disable = UserUpdate {
+            status: Some(UserStatus::Disabled),
+            ..UserUpdate::default()
+        };
+        let Some(user) = self.update_user(user_id, &disable).await? else {
+            return Ok(false);
+        };
+        // 2. Its items: sessions, refresh and one-time tokens, access keys, provider links, and
+        //    its lockout run. A failure here leaves a disabled account that a repeated DELETE
+        //    finishes erasing.
+        for (pk, sk) in self.items_of(user_id).await? {
+            self.delete_item(&pk, &sk).await?;
+        }
+        self.delete_item(
+            &lockout_pk(&crate::lockout::account_key(user_id)),
+            "LOCKOUT",
+        )
+        .await?;
+        // 3. The account and its claims, together.
+        let delete = |pk: String, sk: &str| {
+            aws_sdk_dynamodb::types::Delete::builder()
+                .table_name(&self.table)
+                .key("pk", s(pk))
+                .key("sk", s(sk))
+                .build()
+                .map(|d| TransactWriteItem::builder().delete(d).build())
+                .map_err(Error::internal)
+        };
+        self.client
+            .transact_write_items()
+            .transact_items(delete(user_pk(user_id), "USER")?)
+            .transact_items(delete(email_pk(user.email.key()), "EMAIL")?)
+            .transact_items(delete(username_pk(user.username.key()), "USERNAME")?)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(true)
+    }
+
+    async fn create_invitation(&self, invitation: &Invitation) -> Result<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(invitation_item(invitation)))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map(drop)
+            .map_err(sdk_error)
+    }
+
+    async fn invitation(&self, id: &str) -> Result<Option<Invitation>> {
+        self.get(&invitation_pk(id), "INVITATION")
+            .await?
+            .map(|item| invitation_from_item(&item))
+            .transpose()
+    }
+
+    async fn invitations(&self) -> Result<Vec<Invitation>> {
+        let mut invitations = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression("gsi1pk = :invitations")
+                .expression_attribute_values(":invitations", s(INVITATIONS_PARTITION))
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in page.items() {
+                invitations.push(invitation_from_item(item)?);
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(invitations);
+            }
+        }
+    }
+
+    async fn delete_invitation(&self, id: &str) -> Result<bool> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(invitation_pk(id)))
+            .key("sk", s("INVITATION"))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(true),
+            Err(error) if condition_failed(&error) => Ok(false),
+            Err(error) => Err(sdk_error(error)),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %key.user_id), err)]
+    async fn create_access_key(&self, key: &AccessKey, limit: u32) -> Result<()> {
+        for attempt in 1..=MAX_ATTEMPTS {
+            // The account counts its keys: the count and the key are written together.
+            let count = Update::builder()
+                .table_name(&self.table)
+                .key("pk", s(user_pk(&key.user_id)))
+                .key("sk", s("USER"))
+                .update_expression("ADD access_keys :one")
+                .condition_expression(
+                    "attribute_exists(pk) AND (attribute_not_exists(access_keys) OR access_keys < :limit)",
+                )
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":limit", n(limit))
+                .build()
+                .map_err(Error::internal)?;
+            let written = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().update(count).build())
+                .transact_items(put(
+                    &self.table,
+                    access_key_item(key),
+                    "attribute_not_exists(pk)",
+                )?)
+                .send()
+                .await;
+            let Err(error) = written else {
+                return Ok(());
+            };
+            match cancellation(&error) {
+                Some(reasons) if reasons.first() == Some(&CONDITION_FAILED) => {
+                    return Err(Error::TooManyAccessKeys { limit });
+                }
+                Some(reasons)
+                    if reasons.contains(&TRANSACTION_CONFLICT) && attempt < MAX_ATTEMPTS =>
+                {
+                    back_off(attempt).await;
+                }
+                _ => return Err(sdk_error(error)),
+            }
+        }
+        Err(contended("access key"))
+    }
+
+    async fn access_key(&self, id: &str) -> Result<Option<AccessKey>> {
+        self.get(&access_key_pk(id), "ACCESSKEY")
+            .await?
+            .map(|item| access_key_from_item(&item))
+            .transpose()
+    }
+
+    async fn access_keys_of(&self, user_id: &str) -> Result<Vec<AccessKey>> {
+        let mut keys = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression("gsi1pk = :user AND begins_with(gsi1sk, :key)")
+                .expression_attribute_values(":user", s(user_pk(user_id)))
+                .expression_attribute_values(":key", s("ACCESSKEY#"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in page.items() {
+                keys.push(access_key_from_item(item)?);
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(keys);
+            }
+        }
+    }
+
+    async fn delete_access_key(&self, user_id: &str, id: &str) -> Result<bool> {
+        for attempt in 1..=MAX_ATTEMPTS {
+            let key = aws_sdk_dynamodb::types::Delete::builder()
+                .table_name(&self.table)
+                .key("pk", s(access_key_pk(id)))
+                .key("sk", s("ACCESSKEY"))
+                .condition_expression("user_id = :user")
+                .expression_attribute_values(":user", s(user_id))
+                .build()
+                .map_err(Error::internal)?;
+            let count = Update::builder()
+                .table_name(&self.table)
+                .key("pk", s(user_pk(user_id)))
+                .key("sk", s("USER"))
+                .update_expression("ADD access_keys :minus_one")
+                .condition_expression("attribute_exists(pk)")
+                .expression_attribute_values(":minus_one", n(-1))
+                .build()
+                .map_err(Error::internal)?;
+            let written = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().delete(key).build())
+                .transact_items(TransactWriteItem::builder().update(count).build())
+                .send()
+                .await;
+            let Err(error) = written else {
+                return Ok(true);
+            };
+            match cancellation(&error) {
+                Some(reasons) if reasons.contains(&CONDITION_FAILED) => return Ok(false),
+                Some(reasons)
+                    if reasons.contains(&TRANSACTION_CONFLICT) && attempt < MAX_ATTEMPTS =>
+                {
+                    back_off(attempt).await;
+                }
+                _ => return Err(sdk_error(error)),
+            }
+        }
+        Err(contended("access key"))
+    }
+
+    async fn touch_access_key(&self, id: &str, now: UnixTime) -> Result<()> {
+        let touched = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(access_key_pk(id)))
+            .key("sk", s("ACCESSKEY"))
+            .update_expression("SET last_used_at = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", n(now.seconds()))
+            .send()
+            .await;
+        match touched {
+            // Deleted meanwhile: nothing to note.
+            Err(error) if !condition_failed(&error) => Err(sdk_error(error)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn record_event(&self, event: &AuditEvent) -> Result<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(event_item(event)))
+            .send()
+            .await
+            .map(drop)
+            .map_err(sdk_error)
+    }
+
+    async fn events(&self, query: &EventQuery) -> Result<Page<AuditEvent>> {
+        // One user's events are a partition of the table; everyone's are the index's `AUDIT`
+        // partition. Both are ordered by time.
+        let (expected, phase): (&[&str], &str) = match &query.user_id {
+            Some(_) => (&["pk", "sk"], "user"),
+            None => (&["pk", "sk", "gsi1pk", "gsi1sk"], "all"),
+        };
+        let start = match &query.cursor {
+            Some(cursor) => match cursor_key(cursor, expected)? {
+                (p, key) if p == phase => Some(key),
+                _ => {
+                    return Err(Error::invalid_field(
+                        "cursor",
+                        "is not a cursor this server gave",
+                    ));
+                }
+            },
+            None => None,
+        };
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .scan_index_forward(false)
+            .limit(query.limit as i32)
+            .set_exclusive_start_key(start);
+        request = match &query.user_id {
+            Some(user_id) => request
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(format!("AUDIT#{user_id}"))),
+            None => request
+                .index_name(GSI1)
+                .key_condition_expression("gsi1pk = :audit")
+                .expression_attribute_values(":audit", s(AUDIT_PARTITION)),
+        };
+        let page = request.send().await.map_err(sdk_error)?;
+        let items = page
+            .items()
+            .iter()
+            .map(event_from_item)
+            .collect::<Result<Vec<_>>>()?;
+        let next_cursor = match page.last_evaluated_key() {
+            Some(key) if items.len() == query.limit => Some(key_cursor(key, phase)?),
+            _ => None,
+        };
+        Ok(Page { items, next_cursor })
     }
 
     async fn create_token(&self, token: &OneTimeToken) -> Result<()> {

@@ -17,8 +17,11 @@ pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
 
+use crate::access_keys::AccessKey;
+use crate::audit::AuditEvent;
 use crate::clock::UnixTime;
 use crate::error::Result;
+use crate::invitations::{Invitation, InvitationUse};
 use crate::lockout::{FailureWrite, LockoutRecord};
 use crate::one_time_token::{OneTimeToken, TokenPurpose};
 use crate::session::Session;
@@ -56,6 +59,44 @@ pub trait Store: Send + Sync + 'static {
 
     /// Sets the account's status; `None` when there is no such account.
     async fn set_status(&self, user_id: &str, status: UserStatus) -> Result<Option<User>>;
+
+    /// Creates the account like `create_user` and, in the same atomic step, marks the invitation
+    /// used by it. `Err(InvitationInvalid)` when the invitation is unknown, used, expired or bound
+    /// to another email at `invitation.now` (checked before the email and username).
+    async fn create_invited_user(&self, user: &User, invitation: &InvitationUse) -> Result<()>;
+
+    /// One page of accounts, ordered by email (then, for a `q` that matches only usernames, by
+    /// username), never reading more than a few pages of the store per call.
+    async fn list_users(&self, query: &UserQuery) -> Result<Page<User>>;
+    /// Applies an administrator's change. `Err(LastAdmin)` when the account is the last active
+    /// admin and the change would make it not one, decided atomically with the write. Disabling
+    /// also ends every session. `None` when there is no such account.
+    async fn update_user(&self, user_id: &str, update: &UserUpdate) -> Result<Option<User>>;
+    /// Erases the account and every item that belongs to it (claims, sessions, refresh and
+    /// one-time tokens, lockout run, access keys, provider links). `Err(LastAdmin)` as
+    /// `update_user`; `false` when there is no such account.
+    async fn delete_user(&self, user_id: &str) -> Result<bool>;
+
+    async fn create_invitation(&self, invitation: &Invitation) -> Result<()>;
+    async fn invitation(&self, id: &str) -> Result<Option<Invitation>>;
+    /// Every invitation, newest first.
+    async fn invitations(&self) -> Result<Vec<Invitation>>;
+    /// `false` when there was none.
+    async fn delete_invitation(&self, id: &str) -> Result<bool>;
+
+    /// Stores the key if its owner has fewer than `limit` keys (decided atomically):
+    /// `Err(TooManyAccessKeys)` otherwise.
+    async fn create_access_key(&self, key: &AccessKey, limit: u32) -> Result<()>;
+    async fn access_key(&self, id: &str) -> Result<Option<AccessKey>>;
+    /// The user's keys, oldest first.
+    async fn access_keys_of(&self, user_id: &str) -> Result<Vec<AccessKey>>;
+    /// Deletes the user's key; `false` when the user has no such key.
+    async fn delete_access_key(&self, user_id: &str, id: &str) -> Result<bool>;
+    async fn touch_access_key(&self, id: &str, now: UnixTime) -> Result<()>;
+
+    async fn record_event(&self, event: &AuditEvent) -> Result<()>;
+    /// One page of audit events, newest first.
+    async fn events(&self, query: &EventQuery) -> Result<Page<AuditEvent>>;
 
     async fn create_token(&self, token: &OneTimeToken) -> Result<()>;
     async fn token(&self, digest: &str) -> Result<Option<OneTimeToken>>;
@@ -107,4 +148,78 @@ pub trait Store: Send + Sync + 'static {
     /// Stores `key` only if there is no signing key at all: of two instances starting at once,
     /// one key wins. Returns whether this one was stored.
     async fn add_first_signing_key(&self, key: &SigningKeyRecord) -> Result<bool>;
+}
+
+/// One page of a listing and where the next one starts (opaque to clients).
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /v1/admin/users`: `q` is a lower-cased prefix of the email or the username.
+#[derive(Clone, Debug, Default)]
+pub struct UserQuery {
+    pub prefix: Option<String>,
+    pub status: Option<UserStatus>,
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+/// An administrator's change to an account; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserUpdate {
+    pub status: Option<UserStatus>,
+    pub roles: Option<Vec<String>>,
+    pub email_verified: Option<bool>,
+    /// Change nothing unless the account has this status now (approval).
+    pub only_from: Option<UserStatus>,
+}
+
+impl UserUpdate {
+    /// The account after the change, or `None` when `only_from` rules it out.
+    pub fn apply(&self, user: &User) -> Option<User> {
+        if self.only_from.is_some_and(|from| from != user.status) {
+            return None;
+        }
+        let mut after = user.clone();
+        if let Some(status) = self.status {
+            after.status = status;
+            if status == UserStatus::Disabled && user.status != UserStatus::Disabled {
+                after.session_epoch += 1;
+            }
+        }
+        if let Some(roles) = &self.roles {
+            after.roles = roles.clone();
+        }
+        if let Some(verified) = self.email_verified {
+            after.email_verified = verified;
+        }
+        Some(after)
+    }
+}
+
+/// `GET /v1/admin/audit`.
+#[derive(Clone, Debug, Default)]
+pub struct EventQuery {
+    pub user_id: Option<String>,
+    pub limit: usize,
+    pub cursor: Option<String>,
+}
+
+/// Cursors are base64url JSON, opaque to clients; a cursor that doesn't decode is a 400 naming
+/// the `cursor` parameter.
+pub fn encode_cursor(value: &serde_json::Value) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+}
+
+pub fn decode_cursor(cursor: &str) -> Result<serde_json::Value> {
+    use base64::Engine as _;
+    let invalid =
+        || crate::error::Error::invalid_field("cursor", "is not a cursor this server gave");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| invalid())?;
+    serde_json::from_slice(&bytes).map_err(|_| invalid())
 }

@@ -8,14 +8,17 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use crate::access_keys::AccessKey;
+use crate::audit::AuditEvent;
 use crate::clock::UnixTime;
 use crate::email::Email;
 use crate::error::{Error, Result};
+use crate::invitations::{Invitation, InvitationUse};
 use crate::lockout::{FailureWrite, LockoutRecord};
 use crate::one_time_token::{OneTimeToken, TokenPurpose};
 use crate::secret::Secret;
 use crate::session::Session;
-use crate::store::Store;
+use crate::store::{EventQuery, Page, Store, UserQuery, UserUpdate, decode_cursor, encode_cursor};
 use crate::tokens::SigningKeyRecord;
 use crate::user::{User, UserStatus};
 use crate::username::Username;
@@ -97,6 +100,42 @@ INSERT INTO refresh_tokens (digest, session_id, issued_at, expires_at)
     SELECT refresh_digest, id, created_at, expires_at FROM sessions;
 ALTER TABLE signing_keys ADD COLUMN activates_at INTEGER NOT NULL DEFAULT 0;
 UPDATE signing_keys SET activates_at = created_at;
+"#,
+    r#"
+ALTER TABLE sessions ADD COLUMN access_key TEXT;
+CREATE TABLE invitations (
+    id TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,
+    email TEXT,
+    email_key TEXT,
+    roles TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    used_by TEXT
+);
+CREATE TABLE access_keys (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    secret_digest TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER
+);
+CREATE INDEX access_keys_by_user ON access_keys (user_id, created_at);
+CREATE TABLE audit_events (
+    id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    user_id TEXT,
+    ip TEXT,
+    user_agent TEXT,
+    detail TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX audit_by_time ON audit_events (at, id);
+CREATE INDEX audit_by_user ON audit_events (user_id, at, id);
+CREATE INDEX audit_by_expiry ON audit_events (expires_at);
 "#,
 ];
 
@@ -259,12 +298,131 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<Session> {
         previous_digest: row.get(10)?,
         rotated_at: row.get::<_, Option<i64>>(11)?.map(UnixTime),
         rotation_secret: Secret::new(row.get::<_, String>(12)?),
+        access_key: row.get(13)?,
     })
 }
 
 const SESSION_COLUMNS: &str = "s.id, s.user_id, s.refresh_digest, s.created_at, s.last_used_at, \
      s.expires_at, s.ip, s.user_agent, s.revoked_at, s.epoch, s.previous_digest, s.rotated_at, \
-     s.rotation_secret";
+     s.rotation_secret, s.access_key";
+
+/// Whether an active admin other than `user_id` exists, read in the caller's transaction (the one
+/// connection serialises writers, so nobody can demote that admin meanwhile).
+fn other_admin_exists(tx: &rusqlite::Transaction<'_>, user_id: &str) -> Result<bool> {
+    tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE id != ?1 AND status = 'active' \
+         AND EXISTS (SELECT 1 FROM json_each(users.roles) WHERE value = 'admin'))",
+        [user_id],
+        |row| row.get(0),
+    )
+    .map_err(sql)
+}
+
+const INVITATION_COLUMNS: &str =
+    "id, digest, email, email_key, roles, created_by, created_at, expires_at, used_at, used_by";
+
+fn invitation_from_row(row: &Row<'_>) -> rusqlite::Result<Invitation> {
+    let roles: String = row.get(4)?;
+    Ok(Invitation {
+        id: row.get(0)?,
+        digest: row.get(1)?,
+        email: row.get::<_, Option<String>>(2)?.map(Email::from_stored),
+        roles: serde_json::from_str(&roles).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(4, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        created_by: row.get(5)?,
+        created_at: UnixTime(row.get(6)?),
+        expires_at: UnixTime(row.get(7)?),
+        used_at: row.get::<_, Option<i64>>(8)?.map(UnixTime),
+        used_by: row.get(9)?,
+    })
+}
+
+const ACCESS_KEY_COLUMNS: &str = "id, user_id, secret_digest, created_at, last_used_at";
+
+fn access_key_from_row(row: &Row<'_>) -> rusqlite::Result<AccessKey> {
+    Ok(AccessKey {
+        id: row.get(0)?,
+        user_id: row.get(1)?,
+        secret_digest: row.get(2)?,
+        created_at: UnixTime(row.get(3)?),
+        last_used_at: row.get::<_, Option<i64>>(4)?.map(UnixTime),
+    })
+}
+
+const EVENT_COLUMNS: &str = "id, at, kind, user_id, ip, user_agent, detail, expires_at";
+
+fn event_from_row(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
+    let detail: String = row.get(6)?;
+    Ok(AuditEvent {
+        id: row.get(0)?,
+        at: UnixTime(row.get(1)?),
+        kind: row.get(2)?,
+        user_id: row.get(3)?,
+        ip: row.get(4)?,
+        user_agent: row.get(5)?,
+        detail: serde_json::from_str(&detail).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        expires_at: UnixTime(row.get(7)?),
+    })
+}
+
+/// Inserts the account in `tx`: `Err(EmailTaken)` or `Err(UsernameTaken)` when either is claimed
+/// (email first, as on DynamoDB).
+fn insert_user(tx: &rusqlite::Transaction<'_>, user: &User) -> Result<()> {
+    // Email is checked first so the answer is the same whichever write would collide.
+    let email_taken: bool = tx
+        .query_row(
+            "SELECT 1 FROM users WHERE email_key = ?1",
+            [user.email.key()],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(sql)?
+        .is_some();
+    if email_taken {
+        return Err(Error::EmailTaken);
+    }
+    let roles = serde_json::to_string(&user.roles).map_err(Error::internal)?;
+    let inserted = tx.execute(
+        "INSERT INTO users (id, email, email_key, username, username_key, password_hash, \
+         first_name, last_name, email_verified, status, roles, created_at, session_epoch, \
+         password_epoch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        params![
+            user.id,
+            user.email.as_str(),
+            user.email.key(),
+            user.username.as_str(),
+            user.username.key(),
+            user.password_hash,
+            user.first_name,
+            user.last_name,
+            user.email_verified,
+            user.status.as_str(),
+            roles,
+            user.created_at.seconds(),
+            user.session_epoch,
+            user.password_epoch,
+        ],
+    );
+    match inserted {
+        Ok(_) => {}
+        Err(rusqlite::Error::SqliteFailure(f, Some(message)))
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            return Err(if message.contains("email_key") {
+                Error::EmailTaken
+            } else if message.contains("username_key") {
+                Error::UsernameTaken
+            } else {
+                Error::internal(message)
+            });
+        }
+        Err(e) => return Err(sql(e)),
+    }
+    Ok(())
+}
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -273,56 +431,35 @@ impl Store for SqliteStore {
         let user = user.clone();
         self.call(move |conn| {
             let tx = conn.transaction().map_err(sql)?;
-            // Email is checked first so the answer is the same whichever write would collide.
-            let email_taken: bool = tx
-                .query_row(
-                    "SELECT 1 FROM users WHERE email_key = ?1",
-                    [user.email.key()],
-                    |_| Ok(()),
+            insert_user(&tx, &user)?;
+            tx.commit().map_err(sql)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user.id), err)]
+    async fn create_invited_user(&self, user: &User, invitation: &InvitationUse) -> Result<()> {
+        let (user, claim) = (user.clone(), invitation.clone());
+        self.call(move |conn| {
+            let tx = conn.transaction().map_err(sql)?;
+            let used = tx
+                .execute(
+                    "UPDATE invitations SET used_at = ?4, used_by = ?5 WHERE id = ?1 \
+                     AND digest = ?2 AND used_at IS NULL AND expires_at > ?4 \
+                     AND (email_key IS NULL OR email_key = ?3)",
+                    params![
+                        claim.id,
+                        claim.digest,
+                        claim.email_key,
+                        claim.now.seconds(),
+                        user.id
+                    ],
                 )
-                .optional()
-                .map_err(sql)?
-                .is_some();
-            if email_taken {
-                return Err(Error::EmailTaken);
+                .map_err(sql)?;
+            if used != 1 {
+                return Err(Error::InvitationInvalid);
             }
-            let roles = serde_json::to_string(&user.roles).map_err(Error::internal)?;
-            let inserted = tx.execute(
-                "INSERT INTO users (id, email, email_key, username, username_key, password_hash, \
-                 first_name, last_name, email_verified, status, roles, created_at, session_epoch, \
-                 password_epoch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                params![
-                    user.id,
-                    user.email.as_str(),
-                    user.email.key(),
-                    user.username.as_str(),
-                    user.username.key(),
-                    user.password_hash,
-                    user.first_name,
-                    user.last_name,
-                    user.email_verified,
-                    user.status.as_str(),
-                    roles,
-                    user.created_at.seconds(),
-                    user.session_epoch,
-                    user.password_epoch,
-                ],
-            );
-            match inserted {
-                Ok(_) => {}
-                Err(rusqlite::Error::SqliteFailure(f, Some(message)))
-                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
-                    return Err(if message.contains("email_key") {
-                        Error::EmailTaken
-                    } else if message.contains("username_key") {
-                        Error::UsernameTaken
-                    } else {
-                        Error::internal(message)
-                    });
-                }
-                Err(e) => return Err(sql(e)),
-            }
+            insert_user(&tx, &user)?;
             tx.commit().map_err(sql)
         })
         .await
@@ -408,6 +545,368 @@ impl Store for SqliteStore {
             )
             .optional()
             .map_err(sql)
+        })
+        .await
+    }
+
+    async fn list_users(&self, query: &UserQuery) -> Result<Page<User>> {
+        let query = query.clone();
+        self.call(move |conn| {
+            let after = match &query.cursor {
+                None => String::new(),
+                Some(cursor) => decode_cursor(cursor)?
+                    .get("after")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+                    .ok_or_else(|| {
+                        Error::invalid_field("cursor", "is not a cursor this server gave")
+                    })?,
+            };
+            let prefix = query.prefix.clone().unwrap_or_default();
+            let status = query.status.map(UserStatus::as_str);
+            let mut statement = conn
+                .prepare(&format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE email_key > ?1 \
+                     AND (substr(email_key, 1, length(?2)) = ?2 \
+                          OR substr(username_key, 1, length(?2)) = ?2) \
+                     AND (?3 IS NULL OR status = ?3) ORDER BY email_key LIMIT ?4"
+                ))
+                .map_err(sql)?;
+            let mut users = statement
+                .query_map(
+                    params![after, prefix, status, query.limit as i64 + 1],
+                    user_from_row,
+                )
+                .map_err(sql)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(sql)?;
+            let next_cursor = if users.len() > query.limit {
+                users.truncate(query.limit);
+                users
+                    .last()
+                    .map(|u| encode_cursor(&serde_json::json!({ "after": u.email.key() })))
+            } else {
+                None
+            };
+            Ok(Page {
+                items: users,
+                next_cursor,
+            })
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id), err)]
+    async fn update_user(&self, user_id: &str, update: &UserUpdate) -> Result<Option<User>> {
+        let (id, update) = (user_id.to_owned(), update.clone());
+        self.call(move |conn| {
+            let tx = conn.transaction().map_err(sql)?;
+            let Some(before) = user_where(&tx, "id", &id)? else {
+                return Ok(None);
+            };
+            let Some(after) = update.apply(&before) else {
+                return Ok(Some(before));
+            };
+            if before.is_active_admin()
+                && !after.is_active_admin()
+                && !other_admin_exists(&tx, &id)?
+            {
+                return Err(Error::LastAdmin);
+            }
+            let roles = serde_json::to_string(&after.roles).map_err(Error::internal)?;
+            let user = tx
+                .query_row(
+                    &format!(
+                        "UPDATE users SET status = ?2, roles = ?3, email_verified = ?4, \
+                         session_epoch = ?5 WHERE id = ?1 RETURNING {USER_COLUMNS}"
+                    ),
+                    params![
+                        id,
+                        after.status.as_str(),
+                        roles,
+                        after.email_verified,
+                        after.session_epoch
+                    ],
+                    user_from_row,
+                )
+                .map_err(sql)?;
+            tx.commit().map_err(sql)?;
+            Ok(Some(user))
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user_id), err)]
+    async fn delete_user(&self, user_id: &str) -> Result<bool> {
+        let id = user_id.to_owned();
+        self.call(move |conn| {
+            let tx = conn.transaction().map_err(sql)?;
+            let Some(user) = user_where(&tx, "id", &id)? else {
+                return Ok(false);
+            };
+            if user.is_active_admin() && !other_admin_exists(&tx, &id)? {
+                return Err(Error::LastAdmin);
+            }
+            tx.execute(
+                "DELETE FROM refresh_tokens WHERE session_id IN \
+                 (SELECT id FROM sessions WHERE user_id = ?1)",
+                [&id],
+            )
+            .map_err(sql)?;
+            for statement in [
+                "DELETE FROM sessions WHERE user_id = ?1",
+                "DELETE FROM one_time_tokens WHERE user_id = ?1",
+                "DELETE FROM access_keys WHERE user_id = ?1",
+                "DELETE FROM lockouts WHERE key = 'account#' || ?1",
+                "DELETE FROM users WHERE id = ?1",
+            ] {
+                tx.execute(statement, [&id]).map_err(sql)?;
+            }
+            tx.commit().map_err(sql)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn create_invitation(&self, invitation: &Invitation) -> Result<()> {
+        let i = invitation.clone();
+        self.call(move |conn| {
+            let roles = serde_json::to_string(&i.roles).map_err(Error::internal)?;
+            conn.execute(
+                &format!(
+                    "INSERT INTO invitations ({INVITATION_COLUMNS}) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                ),
+                params![
+                    i.id,
+                    i.digest,
+                    i.email.as_ref().map(Email::as_str),
+                    i.email.as_ref().map(Email::key),
+                    roles,
+                    i.created_by,
+                    i.created_at.seconds(),
+                    i.expires_at.seconds(),
+                    i.used_at.map(UnixTime::seconds),
+                    i.used_by,
+                ],
+            )
+            .map(drop)
+            .map_err(sql)
+        })
+        .await
+    }
+
+    async fn invitation(&self, id: &str) -> Result<Option<Invitation>> {
+        let id = id.to_owned();
+        self.call(move |conn| {
+            conn.query_row(
+                &format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = ?1"),
+                [id],
+                invitation_from_row,
+            )
+            .optional()
+            .map_err(sql)
+        })
+        .await
+    }
+
+    async fn invitations(&self) -> Result<Vec<Invitation>> {
+        self.call(move |conn| {
+            let mut statement = conn
+                .prepare(&format!(
+                    "SELECT {INVITATION_COLUMNS} FROM invitations ORDER BY created_at DESC, id"
+                ))
+                .map_err(sql)?;
+            statement
+                .query_map([], invitation_from_row)
+                .map_err(sql)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(sql)
+        })
+        .await
+    }
+
+    async fn delete_invitation(&self, id: &str) -> Result<bool> {
+        let id = id.to_owned();
+        self.call(move |conn| {
+            conn.execute("DELETE FROM invitations WHERE id = ?1", [id])
+                .map(|n| n == 1)
+                .map_err(sql)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %key.user_id), err)]
+    async fn create_access_key(&self, key: &AccessKey, limit: u32) -> Result<()> {
+        let key = key.clone();
+        self.call(move |conn| {
+            let tx = conn.transaction().map_err(sql)?;
+            let held: u32 = tx
+                .query_row(
+                    "SELECT COUNT(*) FROM access_keys WHERE user_id = ?1",
+                    [&key.user_id],
+                    |row| row.get(0),
+                )
+                .map_err(sql)?;
+            if held >= limit {
+                return Err(Error::TooManyAccessKeys { limit });
+            }
+            tx.execute(
+                "INSERT INTO access_keys (id, user_id, secret_digest, created_at, last_used_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    key.id,
+                    key.user_id,
+                    key.secret_digest,
+                    key.created_at.seconds(),
+                    key.last_used_at.map(UnixTime::seconds)
+                ],
+            )
+            .map_err(sql)?;
+            tx.commit().map_err(sql)
+        })
+        .await
+    }
+
+    async fn access_key(&self, id: &str) -> Result<Option<AccessKey>> {
+        let id = id.to_owned();
+        self.call(move |conn| {
+            conn.query_row(
+                &format!("SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE id = ?1"),
+                [id],
+                access_key_from_row,
+            )
+            .optional()
+            .map_err(sql)
+        })
+        .await
+    }
+
+    async fn access_keys_of(&self, user_id: &str) -> Result<Vec<AccessKey>> {
+        let id = user_id.to_owned();
+        self.call(move |conn| {
+            let mut statement = conn
+                .prepare(&format!(
+                    "SELECT {ACCESS_KEY_COLUMNS} FROM access_keys WHERE user_id = ?1 \
+                     ORDER BY created_at, id"
+                ))
+                .map_err(sql)?;
+            statement
+                .query_map([id], access_key_from_row)
+                .map_err(sql)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(sql)
+        })
+        .await
+    }
+
+    async fn delete_access_key(&self, user_id: &str, id: &str) -> Result<bool> {
+        let (user_id, id) = (user_id.to_owned(), id.to_owned());
+        self.call(move |conn| {
+            conn.execute(
+                "DELETE FROM access_keys WHERE id = ?1 AND user_id = ?2",
+                params![id, user_id],
+            )
+            .map(|n| n == 1)
+            .map_err(sql)
+        })
+        .await
+    }
+
+    async fn touch_access_key(&self, id: &str, now: UnixTime) -> Result<()> {
+        let id = id.to_owned();
+        self.call(move |conn| {
+            conn.execute(
+                "UPDATE access_keys SET last_used_at = ?2 WHERE id = ?1",
+                params![id, now.seconds()],
+            )
+            .map(drop)
+            .map_err(sql)
+        })
+        .await
+    }
+
+    async fn record_event(&self, event: &AuditEvent) -> Result<()> {
+        let e = event.clone();
+        self.call(move |conn| {
+            let detail = serde_json::Value::Object(e.detail.clone()).to_string();
+            // Retention: what DynamoDB's TTL does for the cloud store.
+            conn.execute(
+                "DELETE FROM audit_events WHERE expires_at <= ?1",
+                [e.at.seconds()],
+            )
+            .map_err(sql)?;
+            conn.execute(
+                &format!(
+                    "INSERT INTO audit_events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                ),
+                params![
+                    e.id,
+                    e.at.seconds(),
+                    e.kind,
+                    e.user_id,
+                    e.ip,
+                    e.user_agent,
+                    detail,
+                    e.expires_at.seconds()
+                ],
+            )
+            .map(drop)
+            .map_err(sql)
+        })
+        .await
+    }
+
+    async fn events(&self, query: &EventQuery) -> Result<Page<AuditEvent>> {
+        let query = query.clone();
+        self.call(move |conn| {
+            // Newest first: (at, id) strictly before the cursor's.
+            let (before_at, before_id) = match &query.cursor {
+                None => (i64::MAX, String::new()),
+                Some(cursor) => {
+                    let value = decode_cursor(cursor)?;
+                    match (
+                        value.get("at").and_then(|v| v.as_i64()),
+                        value.get("id").and_then(|v| v.as_str()),
+                    ) {
+                        (Some(at), Some(id)) => (at, id.to_owned()),
+                        _ => {
+                            return Err(Error::invalid_field(
+                                "cursor",
+                                "is not a cursor this server gave",
+                            ));
+                        }
+                    }
+                }
+            };
+            let mut statement = conn
+                .prepare(&format!(
+                    "SELECT {EVENT_COLUMNS} FROM audit_events \
+                     WHERE (?1 IS NULL OR user_id = ?1) \
+                     AND (at < ?2 OR (at = ?2 AND ?3 != '' AND id < ?3)) \
+                     ORDER BY at DESC, id DESC LIMIT ?4"
+                ))
+                .map_err(sql)?;
+            let mut events = statement
+                .query_map(
+                    params![query.user_id, before_at, before_id, query.limit as i64 + 1],
+                    event_from_row,
+                )
+                .map_err(sql)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(sql)?;
+            let next_cursor = if events.len() > query.limit {
+                events.truncate(query.limit);
+                events.last().map(|e| {
+                    encode_cursor(&serde_json::json!({ "at": e.at.seconds(), "id": e.id }))
+                })
+            } else {
+                None
+            };
+            Ok(Page {
+                items: events,
+                next_cursor,
+            })
         })
         .await
     }
@@ -562,7 +1061,8 @@ impl Store for SqliteStore {
             tx.execute(
                 "INSERT INTO sessions (id, user_id, refresh_digest, created_at, last_used_at, \
                  expires_at, ip, user_agent, revoked_at, epoch, previous_digest, rotated_at, \
-                 rotation_secret) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 rotation_secret, access_key) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 params![
                     s.id,
                     s.user_id,
@@ -577,6 +1077,7 @@ impl Store for SqliteStore {
                     s.previous_digest,
                     s.rotated_at.map(UnixTime::seconds),
                     s.rotation_secret.expose(),
+                    s.access_key,
                 ],
             )
             .map_err(sql)?;

@@ -1,0 +1,237 @@
+//! Access keys: a user logs in with an access key and secret key instead of a password
+//! (Backend.AI's IAM login). The secret is shown once; the store keeps its SHA-256 digest. A wrong
+//! secret counts toward the owning account's lockout; deleting a key ends its use, and every
+//! session it opened, at once.
+
+use rand::RngCore as _;
+use rand::rngs::OsRng;
+use serde::Serialize;
+use subtle::ConstantTimeEq as _;
+
+use crate::app::{App, Authenticated};
+use crate::audit::{self, EventKind};
+use crate::clock::UnixTime;
+use crate::error::{Error, Result};
+use crate::grant::{TokenGrant, start_session_with};
+use crate::http::{Caller, JsonBody};
+use crate::lockout;
+use crate::login::{begin_attempt, check_status, failed_attempt};
+use crate::secret::Secret;
+use crate::tokens::{OpaqueToken, digest};
+
+/// Access key ids: `PCAK` and 16 characters of base32 (80 random bits).
+const PREFIX: &str = "PCAK";
+const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessKey {
+    /// The access key itself: an identifier, not a secret.
+    pub id: String,
+    pub user_id: String,
+    /// SHA-256 of the secret key, hex.
+    pub secret_digest: String,
+    pub created_at: UnixTime,
+    pub last_used_at: Option<UnixTime>,
+}
+
+fn new_key_id() -> String {
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    let mut id = String::from(PREFIX);
+    id.extend(bytes.iter().map(|b| ALPHABET[(b & 31) as usize] as char));
+    id
+}
+
+/// Whether `value` has the shape of an access key id (checked before any store read).
+fn well_formed(value: &str) -> bool {
+    value.len() == PREFIX.len() + 16
+        && value.starts_with(PREFIX)
+        && value[PREFIX.len()..].bytes().all(|b| ALPHABET.contains(&b))
+}
+
+/// `201 {access_key, secret_key}`.
+pub struct CreatedKey {
+    pub access_key: String,
+    pub secret_key: Secret,
+    pub created_at: UnixTime,
+}
+
+impl Serialize for CreatedKey {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serde_json::json!({
+            "access_key": self.access_key,
+            "secret_key": self.secret_key.expose(),
+            "created_at": self.created_at.rfc3339(),
+        })
+        .serialize(serializer)
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct KeyView {
+    pub access_key: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+pub async fn create(app: &App, caller: &Caller, who: &Authenticated) -> Result<CreatedKey> {
+    let now = app.clock.now();
+    let secret = OpaqueToken::generate();
+    let key = AccessKey {
+        id: new_key_id(),
+        user_id: who.user.id.clone(),
+        secret_digest: secret.digest,
+        created_at: now,
+        last_used_at: None,
+    };
+    app.store
+        .create_access_key(&key, app.config.access_key_limit)
+        .await?;
+    audit::record(
+        app,
+        caller,
+        EventKind::AccessKeyCreated,
+        Some(&key.user_id),
+        audit::detail(&[("access_key", key.id.clone().into())]),
+    )
+    .await;
+    Ok(CreatedKey {
+        access_key: key.id,
+        secret_key: secret.token,
+        created_at: now,
+    })
+}
+
+pub async fn list(app: &App, who: &Authenticated) -> Result<Vec<KeyView>> {
+    Ok(app
+        .store
+        .access_keys_of(&who.user.id)
+        .await?
+        .into_iter()
+        .map(|k| KeyView {
+            access_key: k.id,
+            created_at: k.created_at.rfc3339(),
+            last_used_at: k.last_used_at.map(|t| t.rfc3339()),
+        })
+        .collect())
+}
+
+/// Deletes one of the caller's keys and revokes every session it opened. Another user's key is
+/// 404, like a key that doesn't exist.
+pub async fn delete(app: &App, caller: &Caller, who: &Authenticated, id: &str) -> Result<()> {
+    if !app.store.delete_access_key(&who.user.id, id).await? {
+        return Err(Error::NotFound);
+    }
+    let now = app.clock.now();
+    for session in app.store.sessions_of(&who.user.id).await? {
+        if session.access_key.as_deref() == Some(id) && session.revoked_at.is_none() {
+            app.store.revoke_session(&session.id, now).await?;
+        }
+    }
+    audit::record(
+        app,
+        caller,
+        EventKind::AccessKeyDeleted,
+        Some(&who.user.id),
+        audit::detail(&[("access_key", id.into())]),
+    )
+    .await;
+    Ok(())
+}
+
+#[derive(Debug)]
+pub struct KeyLogin {
+    pub access_key: String,
+    pub secret_key: Secret,
+}
+
+impl KeyLogin {
+    pub fn from_json(mut body: JsonBody) -> Result<KeyLogin> {
+        let access_key = body.string("access_key", true).map(|k| k.trim().to_owned());
+        let secret_key = body.secret("secret_key", true);
+        if access_key
+            .as_ref()
+            .is_some_and(|k| k.is_empty() || k.len() > 64)
+        {
+            body.error("access_key", "must be 1 to 64 characters");
+        }
+        if secret_key.as_ref().is_some_and(|s| s.expose().is_empty()) {
+            body.error("secret_key", "must not be empty");
+        }
+        body.finish()?;
+        let (Some(access_key), Some(secret_key)) = (access_key, secret_key) else {
+            return Err(Error::internal("a missing field was not reported"));
+        };
+        Ok(KeyLogin {
+            access_key,
+            secret_key,
+        })
+    }
+}
+
+/// `POST /v1/login/access-key`. Like a password login: the attempt is counted toward the owning
+/// account's lockout before the secret is checked (an unknown key counts under a digest of
+/// itself), a wrong secret or unknown key is the same 401, and the account's state is told only
+/// after a right secret.
+#[tracing::instrument(skip_all, err(level = "info"))]
+pub async fn login(app: &App, caller: &Caller, request: KeyLogin) -> Result<TokenGrant> {
+    let key = if well_formed(&request.access_key) {
+        app.store.access_key(&request.access_key).await?
+    } else {
+        None
+    };
+    // Read the account whether or not the key exists, so both paths take the same store trips.
+    let owner = app
+        .store
+        .user_by_id(key.as_ref().map_or("#none", |k| k.user_id.as_str()))
+        .await?;
+    let lock_key = match &owner {
+        Some(user) => lockout::account_key(&user.id),
+        None => lockout::identifier_key(&format!("access-key#{}", request.access_key)),
+    };
+    let attempt = begin_attempt(app, &lock_key).await?;
+    let presented = digest(request.secret_key.expose());
+    let expected = key.as_ref().map_or("", |k| k.secret_digest.as_str());
+    let matched: bool = presented.as_bytes().ct_eq(expected.as_bytes()).into();
+    let (Some(key), Some(user)) = (key.filter(|_| matched), owner) else {
+        failed_attempt(app, caller, &lock_key, &attempt).await?;
+        let user_id = lock_key.strip_prefix("account#");
+        audit::record(
+            app,
+            caller,
+            EventKind::LoginFailed,
+            user_id,
+            audit::detail(&[("method", "access_key".into())]),
+        )
+        .await;
+        return Err(Error::InvalidCredentials);
+    };
+    app.store.clear_lockout(&lock_key).await?;
+    check_status(app, &user)?;
+    let now = app.clock.now();
+    app.store.touch_access_key(&key.id, now).await?;
+    let grant = start_session_with(app, &user, caller, Some(&key.id)).await?;
+    audit::record(
+        app,
+        caller,
+        EventKind::AccessKeyUsed,
+        Some(&user.id),
+        audit::detail(&[("access_key", key.id.clone().into())]),
+    )
+    .await;
+    Ok(grant)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_ids_are_well_formed_and_distinct() {
+        let a = new_key_id();
+        assert!(well_formed(&a), "{a}");
+        assert_ne!(a, new_key_id());
+        assert!(!well_formed("PCAKshort"));
+        assert!(!well_formed(&a.to_lowercase()));
+    }
+}

@@ -1,0 +1,141 @@
+//! The audit log: every security event, written to the store (with a retention TTL on DynamoDB)
+//! and emitted as a structured log line under the `portcullis::audit` target. Details are small
+//! and never hold a secret, a token, a password or what a stranger typed as an identifier.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::app::App;
+use crate::clock::UnixTime;
+use crate::http::Caller;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    Signup,
+    LoginSucceeded,
+    LoginFailed,
+    AccountLocked,
+    EmailVerified,
+    PasswordResetRequested,
+    PasswordReset,
+    PasswordChanged,
+    OauthLinked,
+    AccessKeyCreated,
+    AccessKeyUsed,
+    AccessKeyDeleted,
+    UserUpdated,
+    UserApproved,
+    UserUnlocked,
+    UserDeleted,
+    InvitationCreated,
+    InvitationDeleted,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Signup => "signup",
+            EventKind::LoginSucceeded => "login_succeeded",
+            EventKind::LoginFailed => "login_failed",
+            EventKind::AccountLocked => "account_locked",
+            EventKind::EmailVerified => "email_verified",
+            EventKind::PasswordResetRequested => "password_reset_requested",
+            EventKind::PasswordReset => "password_reset",
+            EventKind::PasswordChanged => "password_changed",
+            EventKind::OauthLinked => "oauth_linked",
+            EventKind::AccessKeyCreated => "access_key_created",
+            EventKind::AccessKeyUsed => "access_key_used",
+            EventKind::AccessKeyDeleted => "access_key_deleted",
+            EventKind::UserUpdated => "admin_user_updated",
+            EventKind::UserApproved => "admin_user_approved",
+            EventKind::UserUnlocked => "admin_user_unlocked",
+            EventKind::UserDeleted => "admin_user_deleted",
+            EventKind::InvitationCreated => "admin_invitation_created",
+            EventKind::InvitationDeleted => "admin_invitation_deleted",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditEvent {
+    pub id: String,
+    pub at: UnixTime,
+    pub kind: String,
+    /// The account the event is about, when there is one.
+    pub user_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// A small JSON object: which method, which admin, which key id.
+    pub detail: Map<String, Value>,
+    /// When the store may forget it (`PORTCULLIS_AUDIT_RETENTION` after `at`).
+    pub expires_at: UnixTime,
+}
+
+/// How `GET /v1/admin/audit` shows an event.
+#[derive(Debug, Serialize)]
+pub struct EventView {
+    pub at: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub user_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub detail: Map<String, Value>,
+}
+
+impl From<AuditEvent> for EventView {
+    fn from(event: AuditEvent) -> EventView {
+        EventView {
+            at: event.at.rfc3339(),
+            kind: event.kind,
+            user_id: event.user_id,
+            ip: event.ip,
+            user_agent: event.user_agent,
+            detail: event.detail,
+        }
+    }
+}
+
+/// Builds a detail object: `detail(&[("method", "password".into())])`.
+pub fn detail(pairs: &[(&str, Value)]) -> Map<String, Value> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+/// Records an event about `user_id`. The log line is always written; a store that fails to keep
+/// the event is logged as an error, never turned into a failed request (the account action has
+/// happened, and the log line still holds it).
+pub async fn record(
+    app: &App,
+    caller: &Caller,
+    kind: EventKind,
+    user_id: Option<&str>,
+    detail: Map<String, Value>,
+) {
+    let at = app.clock.now();
+    let event = AuditEvent {
+        id: uuid::Uuid::new_v4().to_string(),
+        at,
+        kind: kind.as_str().to_owned(),
+        user_id: user_id.map(str::to_owned),
+        ip: caller.ip.clone(),
+        user_agent: caller.user_agent.clone(),
+        detail,
+        expires_at: at.plus(app.config.audit_retention),
+    };
+    let detail_text = Value::Object(event.detail.clone()).to_string();
+    tracing::info!(
+        target: "portcullis::audit",
+        event = event.kind,
+        user_id = event.user_id.as_deref().unwrap_or(""),
+        ip = event.ip.as_deref().unwrap_or(""),
+        user_agent = event.user_agent.as_deref().unwrap_or(""),
+        detail = %detail_text,
+        "audit"
+    );
+    if let Err(error) = app.store.record_event(&event).await {
+        tracing::error!(%error, event = event.kind, "audit event not stored");
+    }
+}
