@@ -98,7 +98,8 @@ pub struct SignedUp {
 pub async fn signup(app: &App, caller: &Caller, request: SignupRequest) -> Result<SignedUp> {
     let config = &app.config;
     // An invitation is needed in invitation mode; in open and approval modes one may still be
-    // given (it grants its roles and skips approval), and then it must be valid.
+    // given (it grants its roles; approval mode still waits for an admin, as verification
+    // would lead there anyway), and then it must be valid.
     let invitation = match (config.signup_mode, &request.invitation_token) {
         (SignupMode::Disabled, _) => return Err(Error::SignupDisabled),
         (SignupMode::Invitation, None) => return Err(Error::InvitationRequired),
@@ -130,7 +131,7 @@ pub async fn signup(app: &App, caller: &Caller, request: SignupRequest) -> Resul
         .is_some_and(|(invitation, _)| invitation.email.is_some());
     let status = if config.email_verification == EmailVerification::Required && !email_verified {
         UserStatus::PendingVerification
-    } else if config.signup_mode == SignupMode::Approval && invitation.is_none() {
+    } else if config.signup_mode == SignupMode::Approval {
         UserStatus::PendingApproval
     } else {
         UserStatus::Active
