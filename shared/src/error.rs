@@ -83,6 +83,9 @@ pub enum Error {
     PasswordResetDisabled,
     #[error("not found")]
     NotFound,
+    /// `/v1/oauth/{provider}/...` for a provider that is unknown or not configured.
+    #[error("unknown provider")]
+    UnknownProvider,
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("payload too large")]

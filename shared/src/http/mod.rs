@@ -18,8 +18,9 @@ pub use json::{JsonBody, body_bytes};
 use crate::app::App;
 use crate::email::Email;
 use crate::error::{Error, Result};
+use crate::secret::Secret;
 use crate::{
-    discovery, login, me, password_change, password_reset, sessions, signup, verification,
+    discovery, login, me, oauth, password_change, password_reset, sessions, signup, verification,
 };
 
 /// Request bodies over this many bytes get 413.
@@ -36,6 +37,7 @@ pub enum Function {
     ChangePassword,
     Session,
     Discovery,
+    OauthCallback,
     Local,
 }
 
@@ -58,6 +60,9 @@ enum Route {
     Health,
     OpenIdConfiguration,
     Jwks,
+    OauthAuthorize,
+    OauthCallback,
+    OauthExchange,
 }
 
 /// Requests per client IP are counted per group.
@@ -166,6 +171,24 @@ const ROUTES: &[(&str, Method, Route, Function)] = &[
         Route::Jwks,
         Function::Discovery,
     ),
+    (
+        "/v1/oauth/{provider}/authorize",
+        Method::GET,
+        Route::OauthAuthorize,
+        Function::OauthCallback,
+    ),
+    (
+        "/v1/oauth/{provider}/callback",
+        Method::GET,
+        Route::OauthCallback,
+        Function::OauthCallback,
+    ),
+    (
+        "/v1/oauth/exchange",
+        Method::POST,
+        Route::OauthExchange,
+        Function::OauthCallback,
+    ),
 ];
 
 fn find_route(function: Function, method: &Method, path: &str) -> Result<Route> {
@@ -191,14 +214,33 @@ fn find_route(function: Function, method: &Method, path: &str) -> Result<Route> 
     })
 }
 
-/// `/v1/sessions/{id}` matches `/v1/sessions/<one segment>`.
+/// `/v1/sessions/{id}` matches `/v1/sessions/<one segment>`: a `{name}` segment matches any one
+/// non-empty segment, every other segment only itself.
 fn path_matches(pattern: &str, path: &str) -> bool {
-    match pattern.strip_suffix("{id}") {
-        Some(prefix) => path
-            .strip_prefix(prefix)
-            .is_some_and(|id| !id.is_empty() && !id.contains('/')),
-        None => pattern == path,
+    let mut expected = pattern.split('/');
+    let mut actual = path.split('/');
+    loop {
+        match (expected.next(), actual.next()) {
+            (None, None) => return true,
+            (Some(want), Some(got)) if want.starts_with('{') => {
+                if got.is_empty() {
+                    return false;
+                }
+            }
+            (Some(want), Some(got)) if want == got => {}
+            _ => return false,
+        }
     }
+}
+
+/// The segment of the path at `index` (0 is the empty one before the first `/`).
+fn path_segment(request: &Request, index: usize) -> &str {
+    request
+        .uri()
+        .path()
+        .split('/')
+        .nth(index)
+        .unwrap_or_default()
 }
 
 /// The `{id}` of a path that matched a pattern ending in it.
@@ -216,7 +258,11 @@ impl Route {
     fn rate_group(self) -> Option<RateGroup> {
         match self {
             Route::Signup | Route::UsernameSuggestion => Some(RateGroup::Signup),
-            Route::Login | Route::ChangePassword => Some(RateGroup::Login),
+            Route::Login
+            | Route::ChangePassword
+            | Route::OauthAuthorize
+            | Route::OauthCallback
+            | Route::OauthExchange => Some(RateGroup::Login),
             Route::ResendVerification | Route::ResetRequest => Some(RateGroup::Mail),
             Route::VerifyEmail | Route::ResetConfirm | Route::Refresh => Some(RateGroup::Token),
             Route::Logout | Route::Sessions | Route::DeleteSession => None,
@@ -475,7 +521,60 @@ async fn serve(
             cacheable(json(StatusCode::OK, &discovery::openid_configuration(app)))
         }
         Route::Jwks => cacheable(json(StatusCode::OK, &app.keys().jwks())),
+        Route::OauthAuthorize => {
+            // `/v1/oauth/{provider}/authorize`
+            let provider = path_segment(request, 3);
+            let return_to = query_param(request, "return_to");
+            let invitation = query_param(request, "invitation")
+                .filter(|i| !i.trim().is_empty())
+                .map(Secret::new);
+            redirect(&oauth::authorize(app, provider, return_to.as_deref(), invitation).await?)
+        }
+        Route::OauthCallback => {
+            let query = oauth::CallbackQuery {
+                code: query_param(request, "code").map(Secret::new),
+                state: query_param(request, "state").map(Secret::new),
+                error: query_param(request, "error"),
+                iss: query_param(request, "iss"),
+            };
+            let cookie = cookie(request, oauth::STATE_COOKIE).map(Secret::new);
+            redirect(&oauth::callback(app, path_segment(request, 3), query, cookie).await?)
+        }
+        Route::OauthExchange => {
+            let mut body = JsonBody::parse(request)?;
+            let code = body.secret("code", true);
+            body.finish()?;
+            let code = code.ok_or_else(|| Error::internal("a missing field was not reported"))?;
+            tokens(&oauth::exchange(app, caller, code.expose()).await?)
+        }
     }
+}
+
+/// The value of the cookie `name`, from the `Cookie` header (lambda_http joins API Gateway's
+/// `cookies` array into it).
+fn cookie(request: &Request, name: &str) -> Option<String> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// A 302 for the browser; the location may carry a one-time code in its fragment, so nothing
+/// keeps it and no `Referer` repeats the callback's query.
+fn redirect(to: &oauth::Redirect) -> Result<Response<Body>> {
+    Response::builder()
+        .status(StatusCode::FOUND)
+        .header(header::LOCATION, &to.location)
+        .header(header::SET_COOKIE, &to.set_cookie)
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::REFERRER_POLICY, "no-referrer")
+        .body(Body::Empty)
+        .map_err(Error::internal)
 }
 
 fn query_param(request: &Request, name: &str) -> Option<String> {
@@ -563,12 +662,37 @@ mod tests {
             find_route(Function::Local, &Method::GET, "/v1/nope"),
             Err(Error::NotFound)
         ));
+        assert_eq!(
+            find_route(
+                Function::OauthCallback,
+                &Method::GET,
+                "/v1/oauth/github/callback"
+            )
+            .unwrap(),
+            Route::OauthCallback
+        );
+        for path in [
+            "/v1/oauth//callback",
+            "/v1/oauth/github/callback/x",
+            "/v1/oauth/callback",
+            "/v1/sessions/a/b",
+        ] {
+            assert!(
+                matches!(
+                    find_route(Function::Local, &Method::GET, path),
+                    Err(Error::NotFound)
+                ),
+                "{path}"
+            );
+        }
     }
 
     #[test]
     fn every_route_has_a_function_that_serves_it() {
         for (path, method, route, owner) in ROUTES {
-            let path = path.replace("{id}", "some-id");
+            let path = path
+                .replace("{id}", "some-id")
+                .replace("{provider}", "google");
             assert_eq!(find_route(*owner, method, &path).unwrap(), *route);
         }
     }

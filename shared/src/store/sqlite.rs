@@ -12,6 +12,7 @@ use crate::clock::UnixTime;
 use crate::email::Email;
 use crate::error::{Error, Result};
 use crate::lockout::{FailureWrite, LockoutRecord};
+use crate::oauth::{IdentityLink, PendingSignIn, Provider};
 use crate::one_time_token::{OneTimeToken, TokenPurpose};
 use crate::secret::Secret;
 use crate::session::Session;
@@ -97,6 +98,27 @@ INSERT INTO refresh_tokens (digest, session_id, issued_at, expires_at)
     SELECT refresh_digest, id, created_at, expires_at FROM sessions;
 ALTER TABLE signing_keys ADD COLUMN activates_at INTEGER NOT NULL DEFAULT 0;
 UPDATE signing_keys SET activates_at = created_at;
+"#,
+    r#"
+CREATE TABLE oauth_identities (
+    provider TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    email_key TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (provider, subject)
+);
+CREATE INDEX oauth_identities_by_user ON oauth_identities (user_id);
+CREATE TABLE oauth_pending_sign_ins (
+    state_digest TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    pkce_verifier TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    return_to TEXT NOT NULL,
+    invitation_digest TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
 "#,
 ];
 
@@ -266,6 +288,120 @@ const SESSION_COLUMNS: &str = "s.id, s.user_id, s.refresh_digest, s.created_at, 
      s.expires_at, s.ip, s.user_agent, s.revoked_at, s.epoch, s.previous_digest, s.rotated_at, \
      s.rotation_secret";
 
+/// Inserts the account in `tx`, claiming its email and username: `EmailTaken` or `UsernameTaken`
+/// when either is claimed already (email first).
+fn insert_user(tx: &rusqlite::Transaction<'_>, user: &User) -> Result<()> {
+    // Email is checked first so the answer is the same whichever write would collide.
+    let email_taken: bool = tx
+        .query_row(
+            "SELECT 1 FROM users WHERE email_key = ?1",
+            [user.email.key()],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(sql)?
+        .is_some();
+    if email_taken {
+        return Err(Error::EmailTaken);
+    }
+    let roles = serde_json::to_string(&user.roles).map_err(Error::internal)?;
+    let inserted = tx.execute(
+        "INSERT INTO users (id, email, email_key, username, username_key, password_hash, \
+         first_name, last_name, email_verified, status, roles, created_at, session_epoch, \
+         password_epoch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        params![
+            user.id,
+            user.email.as_str(),
+            user.email.key(),
+            user.username.as_str(),
+            user.username.key(),
+            user.password_hash,
+            user.first_name,
+            user.last_name,
+            user.email_verified,
+            user.status.as_str(),
+            roles,
+            user.created_at.seconds(),
+            user.session_epoch,
+            user.password_epoch,
+        ],
+    );
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(rusqlite::Error::SqliteFailure(f, Some(message)))
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Err(if message.contains("email_key") {
+                Error::EmailTaken
+            } else if message.contains("username_key") {
+                Error::UsernameTaken
+            } else {
+                Error::internal(message)
+            })
+        }
+        Err(e) => Err(sql(e)),
+    }
+}
+
+/// Inserts the link unless the identity is linked already: whether it was inserted.
+fn insert_identity(conn: &Connection, link: &IdentityLink) -> Result<bool> {
+    conn.execute(
+        "INSERT INTO oauth_identities (provider, subject, user_id, email_key, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (provider, subject) DO NOTHING",
+        params![
+            link.provider.as_str(),
+            link.subject,
+            link.user_id,
+            link.email_key,
+            link.created_at.seconds()
+        ],
+    )
+    .map(|n| n == 1)
+    .map_err(sql)
+}
+
+const IDENTITY_COLUMNS: &str = "provider, subject, user_id, email_key, created_at";
+
+fn identity_from_row(row: &Row<'_>) -> rusqlite::Result<IdentityLink> {
+    let provider: String = row.get(0)?;
+    Ok(IdentityLink {
+        provider: Provider::parse(&provider).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                0,
+                rusqlite::types::Type::Text,
+                provider.into(),
+            )
+        })?,
+        subject: row.get(1)?,
+        user_id: row.get(2)?,
+        email_key: row.get(3)?,
+        created_at: UnixTime(row.get(4)?),
+    })
+}
+
+const PENDING_COLUMNS: &str = "state_digest, provider, pkce_verifier, nonce, return_to, \
+                               invitation_digest, created_at, expires_at";
+
+fn pending_from_row(row: &Row<'_>) -> rusqlite::Result<PendingSignIn> {
+    let provider: String = row.get(1)?;
+    Ok(PendingSignIn {
+        state_digest: row.get(0)?,
+        provider: Provider::parse(&provider).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                1,
+                rusqlite::types::Type::Text,
+                provider.into(),
+            )
+        })?,
+        pkce_verifier: Secret::new(row.get::<_, String>(2)?),
+        nonce: Secret::new(row.get::<_, String>(3)?),
+        return_to: row.get(4)?,
+        invitation_digest: row.get(5)?,
+        created_at: UnixTime(row.get(6)?),
+        expires_at: UnixTime(row.get(7)?),
+    })
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     #[tracing::instrument(skip_all, fields(user_id = %user.id), err)]
@@ -273,56 +409,7 @@ impl Store for SqliteStore {
         let user = user.clone();
         self.call(move |conn| {
             let tx = conn.transaction().map_err(sql)?;
-            // Email is checked first so the answer is the same whichever write would collide.
-            let email_taken: bool = tx
-                .query_row(
-                    "SELECT 1 FROM users WHERE email_key = ?1",
-                    [user.email.key()],
-                    |_| Ok(()),
-                )
-                .optional()
-                .map_err(sql)?
-                .is_some();
-            if email_taken {
-                return Err(Error::EmailTaken);
-            }
-            let roles = serde_json::to_string(&user.roles).map_err(Error::internal)?;
-            let inserted = tx.execute(
-                "INSERT INTO users (id, email, email_key, username, username_key, password_hash, \
-                 first_name, last_name, email_verified, status, roles, created_at, session_epoch, \
-                 password_epoch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                params![
-                    user.id,
-                    user.email.as_str(),
-                    user.email.key(),
-                    user.username.as_str(),
-                    user.username.key(),
-                    user.password_hash,
-                    user.first_name,
-                    user.last_name,
-                    user.email_verified,
-                    user.status.as_str(),
-                    roles,
-                    user.created_at.seconds(),
-                    user.session_epoch,
-                    user.password_epoch,
-                ],
-            );
-            match inserted {
-                Ok(_) => {}
-                Err(rusqlite::Error::SqliteFailure(f, Some(message)))
-                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
-                    return Err(if message.contains("email_key") {
-                        Error::EmailTaken
-                    } else if message.contains("username_key") {
-                        Error::UsernameTaken
-                    } else {
-                        Error::internal(message)
-                    });
-                }
-                Err(e) => return Err(sql(e)),
-            }
+            insert_user(&tx, &user)?;
             tx.commit().map_err(sql)
         })
         .await
@@ -690,6 +777,111 @@ impl Store for SqliteStore {
                 [id],
             )
             .map(drop)
+            .map_err(sql)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user.id), err)]
+    async fn create_user_with_identity(&self, user: &User, link: &IdentityLink) -> Result<bool> {
+        let (user, link) = (user.clone(), link.clone());
+        self.call(move |conn| {
+            let tx = conn.transaction().map_err(sql)?;
+            if !insert_identity(&tx, &link)? {
+                return Ok(false);
+            }
+            insert_user(&tx, &user)?;
+            tx.commit().map_err(sql)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %link.user_id), err)]
+    async fn link_identity(&self, link: &IdentityLink) -> Result<bool> {
+        let link = link.clone();
+        self.call(move |conn| insert_identity(conn, &link)).await
+    }
+
+    async fn identity(&self, provider: Provider, subject: &str) -> Result<Option<IdentityLink>> {
+        let subject = subject.to_owned();
+        self.call(move |conn| {
+            conn.query_row(
+                &format!(
+                    "SELECT {IDENTITY_COLUMNS} FROM oauth_identities WHERE provider = ?1 AND subject = ?2"
+                ),
+                params![provider.as_str(), subject],
+                identity_from_row,
+            )
+            .optional()
+            .map_err(sql)
+        })
+        .await
+    }
+
+    async fn identities_of(&self, user_id: &str) -> Result<Vec<IdentityLink>> {
+        let id = user_id.to_owned();
+        self.call(move |conn| {
+            let mut statement = conn
+                .prepare(&format!(
+                    "SELECT {IDENTITY_COLUMNS} FROM oauth_identities WHERE user_id = ?1 \
+                     ORDER BY created_at, provider, subject"
+                ))
+                .map_err(sql)?;
+            let rows = statement.query_map([id], identity_from_row).map_err(sql)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)
+        })
+        .await
+    }
+
+    async fn create_pending_sign_in(&self, pending: &PendingSignIn) -> Result<()> {
+        let p = pending.clone();
+        self.call(move |conn| {
+            // Sign-ins abandoned at the provider are swept here; DynamoDB's TTL does it there.
+            conn.execute(
+                "DELETE FROM oauth_pending_sign_ins WHERE expires_at <= ?1",
+                [p.created_at.seconds()],
+            )
+            .map_err(sql)?;
+            conn.execute(
+                &format!(
+                    "INSERT INTO oauth_pending_sign_ins ({PENDING_COLUMNS}) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                ),
+                params![
+                    p.state_digest,
+                    p.provider.as_str(),
+                    p.pkce_verifier.expose(),
+                    p.nonce.expose(),
+                    p.return_to,
+                    p.invitation_digest,
+                    p.created_at.seconds(),
+                    p.expires_at.seconds()
+                ],
+            )
+            .map(drop)
+            .map_err(sql)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    async fn consume_pending_sign_in(
+        &self,
+        state_digest: &str,
+        now: UnixTime,
+    ) -> Result<Option<PendingSignIn>> {
+        let digest = state_digest.to_owned();
+        self.call(move |conn| {
+            conn.query_row(
+                &format!(
+                    "DELETE FROM oauth_pending_sign_ins WHERE state_digest = ?1 AND expires_at > ?2 \
+                     RETURNING {PENDING_COLUMNS}"
+                ),
+                params![digest, now.seconds()],
+                pending_from_row,
+            )
+            .optional()
             .map_err(sql)
         })
         .await
