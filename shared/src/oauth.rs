@@ -153,7 +153,7 @@ pub struct ProviderIdentity {
 #[derive(Debug)]
 pub struct Redirect {
     pub location: String,
-    pub set_cookie: String,
+    pub set_cookie: Option<String>,
 }
 
 /// The provider `name` names, if it is configured.
@@ -239,7 +239,7 @@ pub async fn authorize(
             log_failure(&failure);
             return Ok(Redirect {
                 location: with_fragment(&return_to, "error", failure.code()),
-                set_cookie: clear_state_cookie(),
+                set_cookie: None,
             });
         }
     };
@@ -257,11 +257,11 @@ pub async fn authorize(
         .await?;
     Ok(Redirect {
         location,
-        set_cookie: format!(
+        set_cookie: Some(format!(
             "{STATE_COOKIE}={}; Path=/v1/oauth; Max-Age={}; HttpOnly; Secure; SameSite=Lax",
             state.token.expose(),
             SIGN_IN_TTL.as_secs()
-        ),
+        )),
     })
 }
 
@@ -285,13 +285,16 @@ pub async fn callback(
     state_cookie: Option<Secret>,
 ) -> Result<Redirect> {
     let (provider, client) = configured(app, name)?;
-    let (location, outcome) = match pending_sign_in(app, provider, &query, state_cookie).await {
-        Err(failure) => (default_return_to(app), Err(failure)),
-        Ok(pending) => {
-            let outcome = finish(app, &client, &pending, query).await;
-            (pending.return_to, outcome)
-        }
-    };
+    // The cookie is cleared only with the sign-in it names: a forged callback must not end the
+    // browser's real sign-in.
+    let (location, outcome, set_cookie) =
+        match pending_sign_in(app, provider, &query, state_cookie).await {
+            Err(failure) => (default_return_to(app), Err(failure), None),
+            Ok(pending) => {
+                let outcome = finish(app, &client, &pending, query).await;
+                (pending.return_to, outcome, Some(clear_state_cookie()))
+            }
+        };
     let location = match outcome {
         Ok(code) => with_fragment(&location, "code", code.expose()),
         Err(failure) => {
@@ -301,7 +304,7 @@ pub async fn callback(
     };
     Ok(Redirect {
         location,
-        set_cookie: clear_state_cookie(),
+        set_cookie,
     })
 }
 

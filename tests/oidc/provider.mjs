@@ -1,7 +1,7 @@
 // A real OpenID provider on loopback for the Portcullis tests: `oidc-provider` with its dev
 // interactions (any login and password sign in), one confidential client, and accounts made up
-// from the login: the login is the email, and a login that starts with `unverified` has
-// `email_verified: false`. Prints `listening <issuer>` once it serves.
+// from the login: the login is the account id (`sub`) and the email, and a login that starts with
+// `unverified` has `email_verified: false`. Prints `listening <issuer>` once it serves.
 import http from 'node:http';
 import crypto from 'node:crypto';
 
@@ -43,7 +43,7 @@ const provider = new Provider(issuer, {
       accountId: id,
       async claims() {
         return {
-          sub: `google-${id}`,
+          sub: id,
           email: id,
           email_verified: !id.startsWith('unverified'),
         };

@@ -567,10 +567,13 @@ fn cookie(request: &Request, name: &str) -> Option<String> {
 /// A 302 for the browser; the location may carry a one-time code in its fragment, so nothing
 /// keeps it and no `Referer` repeats the callback's query.
 fn redirect(to: &oauth::Redirect) -> Result<Response<Body>> {
-    Response::builder()
+    let mut response = Response::builder();
+    if let Some(cookie) = &to.set_cookie {
+        response = response.header(header::SET_COOKIE, cookie);
+    }
+    response
         .status(StatusCode::FOUND)
         .header(header::LOCATION, &to.location)
-        .header(header::SET_COOKIE, &to.set_cookie)
         .header(header::CACHE_CONTROL, "no-store")
         .header(header::REFERRER_POLICY, "no-referrer")
         .body(Body::Empty)
