@@ -14,6 +14,15 @@ ensure_venv() {
   fi
 }
 
+# Installs the OpenID provider the Google sign-in tests run against (tests/oidc, pinned by its
+# package-lock.json) when it is missing.
+ensure_oidc_provider() {
+  if [ ! -d tests/oidc/node_modules/oidc-provider ]; then
+    echo "installing the test OpenID provider (oidc-provider) in tests/oidc" >&2
+    (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
 # Starts the emulator on a free loopback port, exports MOTO_ENDPOINT_URL, and stops it when the
 # calling script exits.
 start_emulator() {

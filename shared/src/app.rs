@@ -32,6 +32,8 @@ pub struct App {
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub passwords: PasswordHasher,
+    /// Sign in with Google and GitHub: the HTTP client and what is cached about the providers.
+    pub oauth: crate::oauth::Providers,
     keys: RwLock<Arc<Keyring>>,
     keys_loaded_at: AtomicI64,
 }
@@ -127,6 +129,7 @@ impl App {
         Ok(App {
             issuer: public_url.as_str().trim_end_matches('/').to_owned(),
             passwords: PasswordHasher::new(config.argon2)?,
+            oauth: crate::oauth::Providers::new()?,
             config,
             store,
             mailer,

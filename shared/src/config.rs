@@ -115,6 +115,16 @@ pub struct Argon2Cost {
     pub parallelism: u32,
 }
 
+/// When a provider identity seen for the first time may join an existing account with the same
+/// email (`PORTCULLIS_OAUTH_LINK_BY_EMAIL`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkByEmail {
+    /// Only when the provider vouches for the email and the account's email is verified too.
+    Verified,
+    /// Never: an identity joins only the account it was first linked to.
+    Never,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OAuthClient {
     pub client_id: String,
@@ -167,6 +177,9 @@ pub struct Config {
     pub github_url: Url,
     pub github_api_url: Url,
     pub oauth_return_to: Vec<Url>,
+    pub oauth_link_by_email: LinkByEmail,
+    /// How long the one-time code a provider sign-in ends with may be exchanged for tokens.
+    pub oauth_exchange_ttl: Duration,
     /// A `tracing` filter such as `info` or `portcullis=debug,info`.
     pub log: String,
 }
@@ -184,6 +197,7 @@ impl fmt::Debug for Config {
             .field("lockout", &self.lockout)
             .field("google", &self.google.as_ref().map(|c| &c.client_id))
             .field("github", &self.github.as_ref().map(|c| &c.client_id))
+            .field("oauth_link_by_email", &self.oauth_link_by_email)
             .finish_non_exhaustive()
     }
 }
@@ -229,6 +243,8 @@ pub const VARIABLES: &[&str] = &[
     "PORTCULLIS_OAUTH_GITHUB_URL",
     "PORTCULLIS_OAUTH_GITHUB_API_URL",
     "PORTCULLIS_OAUTH_RETURN_TO",
+    "PORTCULLIS_OAUTH_LINK_BY_EMAIL",
+    "PORTCULLIS_OAUTH_EXCHANGE_TTL",
     "PORTCULLIS_LOG",
 ];
 
@@ -388,6 +404,18 @@ impl Config {
             })
             .transpose()?
             .unwrap_or_default();
+        let oauth_link_by_email = match get("PORTCULLIS_OAUTH_LINK_BY_EMAIL").unwrap_or("verified")
+        {
+            "verified" => LinkByEmail::Verified,
+            "never" => LinkByEmail::Never,
+            _ => {
+                return Err(invalid(
+                    "PORTCULLIS_OAUTH_LINK_BY_EMAIL",
+                    "expected verified or never",
+                ));
+            }
+        };
+        let oauth_exchange_ttl = parse_duration(&get, "PORTCULLIS_OAUTH_EXCHANGE_TTL", "60s")?;
         let log = get("PORTCULLIS_LOG").unwrap_or("info").to_owned();
         if log.parse::<tracing_subscriber::filter::Targets>().is_err() {
             return Err(invalid(
@@ -436,6 +464,8 @@ impl Config {
             github_url,
             github_api_url,
             oauth_return_to,
+            oauth_link_by_email,
+            oauth_exchange_ttl,
             log,
         })
     }
@@ -708,6 +738,8 @@ mod tests {
             }
         );
         assert_eq!(config.password_policy, PasswordPolicy::default());
+        assert_eq!(config.oauth_link_by_email, LinkByEmail::Verified);
+        assert_eq!(config.oauth_exchange_ttl, Duration::from_secs(60));
     }
 
     #[test]
@@ -735,6 +767,8 @@ mod tests {
             ("PORTCULLIS_PUBLIC_URL", "ftp://example.com"),
             ("PORTCULLIS_LOGIN_IDENTIFIERS", "email,phone"),
             ("PORTCULLIS_OAUTH_GOOGLE_CLIENT_ID", "id-without-secret"),
+            ("PORTCULLIS_OAUTH_LINK_BY_EMAIL", "always"),
+            ("PORTCULLIS_OAUTH_EXCHANGE_TTL", "0s"),
         ] {
             let err = local(&[(var, value)]).unwrap_err();
             let expected = if var == "PORTCULLIS_OAUTH_GOOGLE_CLIENT_ID" {

@@ -91,6 +91,9 @@ pub enum Error {
     TooManyAccessKeys { limit: u32 },
     #[error("not found")]
     NotFound,
+    /// `/v1/oauth/{provider}/...` for a provider that is unknown or not configured.
+    #[error("unknown provider")]
+    UnknownProvider,
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("payload too large")]

@@ -194,6 +194,16 @@ pub async fn admit(
 ) -> Result<(Invitation, InvitationUse)> {
     let digest =
         crate::one_time_token::parse(token.expose()).map_err(|_| Error::InvitationInvalid)?;
+    admit_digest(app, &digest, email).await
+}
+
+/// `admit` for a token known by its digest (a provider sign-in keeps only that).
+pub async fn admit_digest(
+    app: &App,
+    digest: &str,
+    email: &Email,
+) -> Result<(Invitation, InvitationUse)> {
+    let digest = digest.to_owned();
     let now = app.clock.now();
     let id = id_of(&digest);
     let invitation = app

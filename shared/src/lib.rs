@@ -23,6 +23,7 @@ pub mod login;
 pub mod mail;
 pub mod me;
 pub mod notices;
+pub mod oauth;
 pub mod one_time_token;
 pub mod password;
 pub mod password_change;

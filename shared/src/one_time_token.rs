@@ -1,4 +1,5 @@
-//! Single-use tokens sent by mail (email verification, password reset). The store keeps only
+//! Single-use tokens sent by mail (email verification, password reset), and the one-time code a
+//! provider sign-in ends with. The store keeps only
 //! their SHA-256 digest, and consumes a token with one conditional delete, so of two concurrent
 //! uses exactly one succeeds.
 
@@ -13,6 +14,8 @@ use crate::user::User;
 pub enum TokenPurpose {
     VerifyEmail,
     ResetPassword,
+    /// The one-time code a provider sign-in hands the UI, traded for tokens once.
+    OauthExchange,
 }
 
 impl TokenPurpose {
@@ -20,6 +23,7 @@ impl TokenPurpose {
         match self {
             TokenPurpose::VerifyEmail => "verify_email",
             TokenPurpose::ResetPassword => "reset_password",
+            TokenPurpose::OauthExchange => "oauth_exchange",
         }
     }
 
@@ -27,6 +31,7 @@ impl TokenPurpose {
         match value {
             "verify_email" => Some(TokenPurpose::VerifyEmail),
             "reset_password" => Some(TokenPurpose::ResetPassword),
+            "oauth_exchange" => Some(TokenPurpose::OauthExchange),
             _ => None,
         }
     }
@@ -58,6 +63,9 @@ pub async fn mail_link(app: &App, user: &User, purpose: TokenPurpose) -> Result<
     let (ttl, compose): (_, notices::LinkMail) = match purpose {
         TokenPurpose::VerifyEmail => (app.config.verification_ttl, notices::verify_email),
         TokenPurpose::ResetPassword => (app.config.reset_ttl, notices::reset_password),
+        TokenPurpose::OauthExchange => {
+            return Err(Error::internal("an OAuth exchange code is never mailed"));
+        }
     };
     let now = app.clock.now();
     let token = OpaqueToken::generate();

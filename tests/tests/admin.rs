@@ -380,6 +380,15 @@ async fn delete_erases_every_item_of_the_user(backend: Backend) {
         .expect("a reset mail");
     server.login(&email, "Wrong#password1").await;
 
+    let link = portcullis::oauth::IdentityLink {
+        provider: portcullis::oauth::Provider::GitHub,
+        subject: format!("gh-{id}"),
+        user_id: id.clone(),
+        email_key: email.to_lowercase(),
+        created_at: server.app.clock.now(),
+    };
+    assert!(server.app.store.link_identity(&link).await.unwrap());
+
     let reply = server
         .delete_with_token(&format!("/v1/admin/users/{id}"), &admin)
         .await;
@@ -391,6 +400,14 @@ async fn delete_erases_every_item_of_the_user(backend: Backend) {
     assert!(store.sessions_of(&id).await.unwrap().is_empty());
     assert!(store.access_key(&access_key).await.unwrap().is_none());
     assert!(store.access_keys_of(&id).await.unwrap().is_empty());
+    assert!(store.identities_of(&id).await.unwrap().is_empty());
+    assert!(
+        store
+            .identity(portcullis::oauth::Provider::GitHub, &format!("gh-{id}"))
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(
         store
             .token(&portcullis::tokens::digest(&reset))

@@ -27,6 +27,15 @@ async fn app(dir: &tempfile::TempDir) -> App {
             ("PORTCULLIS_ARGON2", "m=1024,t=1,p=1".to_owned()),
             ("PORTCULLIS_EMAIL_VERIFICATION", "off".to_owned()),
             ("PORTCULLIS_MAIL_RESPONSE_TIME", "0s".to_owned()),
+            ("PORTCULLIS_OAUTH_GITHUB_CLIENT_ID", "gh-client".to_owned()),
+            (
+                "PORTCULLIS_OAUTH_GITHUB_CLIENT_SECRET",
+                "gh-secret".to_owned(),
+            ),
+            (
+                "PORTCULLIS_OAUTH_GITHUB_URL",
+                "https://github.example".to_owned(),
+            ),
         ],
         Environment::Lambda,
     )
@@ -253,6 +262,97 @@ async fn mail_flow_events() {
     )
     .await;
     assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
+}
+
+/// An event with `STATE_FROM_AUTHORIZE` replaced, as API Gateway would hand over a callback.
+fn event_with_state(name: &str, state: &str) -> Request {
+    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let text = text.replace("STATE_FROM_AUTHORIZE", state);
+    lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[tokio::test]
+async fn oauth_callback_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+
+    let (status, body) = call(
+        &app,
+        Function::OauthCallback,
+        "oauth-callback-unknown-provider",
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("unknown_provider"))
+    );
+    let (status, body) = call(
+        &app,
+        Function::OauthCallback,
+        "oauth-callback-exchange-unknown-code",
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("invalid_token"))
+    );
+
+    // Authorize: to GitHub, with the state cookie (lambda_http hands a `set-cookie` header to
+    // API Gateway v2 as the response's `cookies`).
+    let response = handle(
+        &app,
+        Function::OauthCallback,
+        event("oauth-callback-authorize"),
+    )
+    .await;
+    assert_eq!(response.status(), 302);
+    let location = response.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with("https://github.example/login/oauth/authorize?"),
+        "{location}"
+    );
+    assert!(
+        location
+            .contains("redirect_uri=https%3A%2F%2Fid.example.com%2Fv1%2Foauth%2Fgithub%2Fcallback")
+    );
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("portcullis_oauth_state="), "{cookie}");
+    let state = url::Url::parse(location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+
+    // The callback's cookie arrives in the event's `cookies` array, next to another cookie: the
+    // sign-in is found, and the denial goes back to its return_to.
+    let response = handle(
+        &app,
+        Function::OauthCallback,
+        event_with_state("oauth-callback-denied", &state),
+    )
+    .await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(
+        response.headers()["location"],
+        "https://id.example.com/signed-in#error=access_denied"
+    );
+    // The same callback again: the sign-in is spent.
+    let response = handle(
+        &app,
+        Function::OauthCallback,
+        event_with_state("oauth-callback-denied", &state),
+    )
+    .await;
+    assert_eq!(
+        response.headers()["location"],
+        "https://id.example.com/oauth/complete#error=invalid_state"
+    );
+    // A function serves only its own routes.
+    let response = handle(&app, Function::Login, event("oauth-callback-authorize")).await;
+    assert_eq!(response.status(), 404);
 }
 
 #[test]

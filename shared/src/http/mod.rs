@@ -18,10 +18,11 @@ pub use json::{JsonBody, body_bytes};
 use crate::app::{App, Authenticated};
 use crate::email::Email;
 use crate::error::{Error, FieldErrors, Result};
+use crate::secret::Secret;
 use crate::store::{EventQuery, UserQuery};
 use crate::user::UserStatus;
 use crate::{
-    access_keys, admin, discovery, invitations, login, me, password_change, password_reset,
+    access_keys, admin, discovery, invitations, login, me, oauth, password_change, password_reset,
     sessions, signup, verification,
 };
 
@@ -40,6 +41,7 @@ pub enum Function {
     Session,
     Discovery,
     Admin,
+    OauthCallback,
     Local,
 }
 
@@ -76,6 +78,9 @@ enum Route {
     AdminInvitations,
     AdminDeleteInvitation,
     AdminAudit,
+    OauthAuthorize,
+    OauthCallback,
+    OauthExchange,
 }
 
 /// Requests per client IP are counted per group.
@@ -268,6 +273,24 @@ const ROUTES: &[(&str, Method, Route, Function)] = &[
         Route::AdminAudit,
         Function::Admin,
     ),
+    (
+        "/v1/oauth/{provider}/authorize",
+        Method::GET,
+        Route::OauthAuthorize,
+        Function::OauthCallback,
+    ),
+    (
+        "/v1/oauth/{provider}/callback",
+        Method::GET,
+        Route::OauthCallback,
+        Function::OauthCallback,
+    ),
+    (
+        "/v1/oauth/exchange",
+        Method::POST,
+        Route::OauthExchange,
+        Function::OauthCallback,
+    ),
 ];
 
 fn find_route(function: Function, method: &Method, path: &str) -> Result<Route> {
@@ -293,18 +316,33 @@ fn find_route(function: Function, method: &Method, path: &str) -> Result<Route> 
     })
 }
 
-/// `/v1/admin/users/{id}/approve` matches `/v1/admin/users/<one segment>/approve`.
+/// `/v1/sessions/{id}` matches `/v1/sessions/<one segment>`: a `{name}` segment matches any one
+/// non-empty segment, every other segment only itself.
 fn path_matches(pattern: &str, path: &str) -> bool {
-    let mut pattern = pattern.split('/');
-    let mut path = path.split('/');
+    let mut expected = pattern.split('/');
+    let mut actual = path.split('/');
     loop {
-        match (pattern.next(), path.next()) {
+        match (expected.next(), actual.next()) {
             (None, None) => return true,
-            (Some("{id}"), Some(segment)) if !segment.is_empty() => {}
-            (Some(expected), Some(segment)) if expected == segment => {}
+            (Some(want), Some(got)) if want.starts_with('{') => {
+                if got.is_empty() {
+                    return false;
+                }
+            }
+            (Some(want), Some(got)) if want == got => {}
             _ => return false,
         }
     }
+}
+
+/// The segment of the path at `index` (0 is the empty one before the first `/`).
+fn path_segment(request: &Request, index: usize) -> &str {
+    request
+        .uri()
+        .path()
+        .split('/')
+        .nth(index)
+        .unwrap_or_default()
 }
 
 /// The `{id}` segment of the request's path (its route has one). Ids are uuids, hex digests and
@@ -326,7 +364,12 @@ impl Route {
     fn rate_group(self) -> Option<RateGroup> {
         match self {
             Route::Signup | Route::UsernameSuggestion => Some(RateGroup::Signup),
-            Route::Login | Route::ChangePassword | Route::AccessKeyLogin => Some(RateGroup::Login),
+            Route::Login
+            | Route::ChangePassword
+            | Route::AccessKeyLogin
+            | Route::OauthAuthorize
+            | Route::OauthCallback
+            | Route::OauthExchange => Some(RateGroup::Login),
             Route::ResendVerification | Route::ResetRequest => Some(RateGroup::Mail),
             Route::VerifyEmail | Route::ResetConfirm | Route::Refresh => Some(RateGroup::Token),
             Route::Logout | Route::Sessions | Route::DeleteSession => None,
@@ -619,6 +662,32 @@ async fn serve(
             access_keys::delete(app, caller, &who, &path_id(request)).await?;
             no_content()
         }
+        Route::OauthAuthorize => {
+            // `/v1/oauth/{provider}/authorize`
+            let provider = path_segment(request, 3);
+            let return_to = query_param(request, "return_to");
+            let invitation = query_param(request, "invitation")
+                .filter(|i| !i.trim().is_empty())
+                .map(Secret::new);
+            redirect(&oauth::authorize(app, provider, return_to.as_deref(), invitation).await?)
+        }
+        Route::OauthCallback => {
+            let query = oauth::CallbackQuery {
+                code: query_param(request, "code").map(Secret::new),
+                state: query_param(request, "state").map(Secret::new),
+                error: query_param(request, "error"),
+                iss: query_param(request, "iss"),
+            };
+            let cookie = cookie(request, oauth::STATE_COOKIE).map(Secret::new);
+            redirect(&oauth::callback(app, caller, path_segment(request, 3), query, cookie).await?)
+        }
+        Route::OauthExchange => {
+            let mut body = JsonBody::parse(request)?;
+            let code = body.secret("code", true);
+            body.finish()?;
+            let code = code.ok_or_else(|| Error::internal("a missing field was not reported"))?;
+            tokens(&oauth::exchange(app, caller, code.expose()).await?)
+        }
         Route::AdminUsers
         | Route::AdminUser
         | Route::AdminUpdateUser
@@ -722,6 +791,36 @@ async fn serve_admin(
     }
 }
 
+/// The value of the cookie `name`, from the `Cookie` header (lambda_http joins API Gateway's
+/// `cookies` array into it).
+fn cookie(request: &Request, name: &str) -> Option<String> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// A 302 for the browser; the location may carry a one-time code in its fragment, so nothing
+/// keeps it and no `Referer` repeats the callback's query.
+fn redirect(to: &oauth::Redirect) -> Result<Response<Body>> {
+    let mut response = Response::builder();
+    if let Some(cookie) = &to.set_cookie {
+        response = response.header(header::SET_COOKIE, cookie);
+    }
+    response
+        .status(StatusCode::FOUND)
+        .header(header::LOCATION, &to.location)
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::REFERRER_POLICY, "no-referrer")
+        .body(Body::Empty)
+        .map_err(Error::internal)
+}
+
 fn query_param(request: &Request, name: &str) -> Option<String> {
     let query = request.uri().query()?;
     url::form_urlencoded::parse(query.as_bytes())
@@ -807,12 +906,37 @@ mod tests {
             find_route(Function::Local, &Method::GET, "/v1/nope"),
             Err(Error::NotFound)
         ));
+        assert_eq!(
+            find_route(
+                Function::OauthCallback,
+                &Method::GET,
+                "/v1/oauth/github/callback"
+            )
+            .unwrap(),
+            Route::OauthCallback
+        );
+        for path in [
+            "/v1/oauth//callback",
+            "/v1/oauth/github/callback/x",
+            "/v1/oauth/callback",
+            "/v1/sessions/a/b",
+        ] {
+            assert!(
+                matches!(
+                    find_route(Function::Local, &Method::GET, path),
+                    Err(Error::NotFound)
+                ),
+                "{path}"
+            );
+        }
     }
 
     #[test]
     fn every_route_has_a_function_that_serves_it() {
         for (path, method, route, owner) in ROUTES {
-            let path = path.replace("{id}", "some-id");
+            let path = path
+                .replace("{id}", "some-id")
+                .replace("{provider}", "google");
             assert_eq!(find_route(*owner, method, &path).unwrap(), *route);
         }
     }

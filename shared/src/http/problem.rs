@@ -128,6 +128,10 @@ pub fn problem(error: &Error) -> Problem<'_> {
             )
         }
         Error::NotFound => Problem::new(S::NOT_FOUND, "not_found", "Not found"),
+        Error::UnknownProvider => {
+            Problem::new(S::NOT_FOUND, "unknown_provider", "Unknown provider")
+                .detail("This sign-in provider is not configured on this server.")
+        }
         Error::MethodNotAllowed => Problem::new(
             S::METHOD_NOT_ALLOWED,
             "method_not_allowed",

@@ -26,6 +26,7 @@ use crate::email::Email;
 use crate::error::{Error, Result};
 use crate::invitations::{Invitation, InvitationUse};
 use crate::lockout::{FailureWrite, LockoutRecord};
+use crate::oauth::{IdentityLink, PendingSignIn, Provider};
 use crate::one_time_token::{OneTimeToken, TokenPurpose};
 use crate::session::Session;
 use crate::store::{EventQuery, Page, Store, UserQuery, UserUpdate, decode_cursor, encode_cursor};
@@ -244,9 +245,15 @@ impl DynamoStore {
     }
 
     /// The account write of signup: the email and username claims and the account, each
-    /// conditional on being new, and (for an invited signup) the invitation marked used by it,
-    /// conditional on being usable, all in one transaction.
-    async fn put_user(&self, user: &User, invitation: Option<&InvitationUse>) -> Result<()> {
+    /// conditional on being new, (for an invited signup) the invitation marked used by it,
+    /// conditional on being usable, and (for a provider sign-in) the identity link, conditional on
+    /// being new, all in one transaction. `false` when the identity was linked meanwhile.
+    async fn put_account(
+        &self,
+        user: &User,
+        invitation: Option<&InvitationUse>,
+        link: Option<&IdentityLink>,
+    ) -> Result<bool> {
         let claim = |pk: String, sk: &str| {
             Item::from([
                 ("pk".to_owned(), s(pk)),
@@ -278,7 +285,7 @@ impl DynamoStore {
                     .map_err(Error::internal)?;
                 write = write.transact_items(TransactWriteItem::builder().update(update).build());
             }
-            let written = write
+            write = write
                 .transact_items(put(
                     &self.table,
                     claim(email_pk(user.email.key()), "EMAIL"),
@@ -289,14 +296,21 @@ impl DynamoStore {
                     claim(username_pk(user.username.key()), "USERNAME"),
                     absent,
                 )?)
-                .transact_items(put(&self.table, user_item(user), absent)?)
-                .send()
-                .await;
-            let Err(error) = written else {
-                return Ok(());
+                .transact_items(put(&self.table, user_item(user), absent)?);
+            if let Some(link) = link {
+                write = write.transact_items(put(&self.table, identity_item(link), absent)?);
+            }
+            let Err(error) = write.send().await else {
+                return Ok(true);
             };
             match cancellation(&error) {
-                // The same precedence as every store: the invitation, then email, then username.
+                // The identity first: a concurrent sign-in with it made the account already.
+                Some(reasons)
+                    if link.is_some() && reasons.get(offset + 3) == Some(&CONDITION_FAILED) =>
+                {
+                    return Ok(false);
+                }
+                // Then the same precedence as every store: the invitation, email, username.
                 Some(reasons) if offset == 1 && reasons.first() == Some(&CONDITION_FAILED) => {
                     return Err(Error::InvitationInvalid);
                 }
@@ -560,6 +574,7 @@ fn token_item(token: &OneTimeToken) -> Item {
         ("password_epoch".into(), n(token.password_epoch)),
         ("created_at".into(), n(token.created_at.seconds())),
         (TTL_ATTRIBUTE.into(), n(token.expires_at.seconds())),
+        // A user's tokens, so erasing the user finds them.
         ("gsi1pk".into(), s(user_pk(&token.user_id))),
         ("gsi1sk".into(), s(format!("TOKEN#{}", token.digest))),
     ])
@@ -573,6 +588,75 @@ fn token_from_item(item: &Item) -> Result<OneTimeToken> {
         user_id: get_s(item, "user_id")?,
         email_key: get_s(item, "email_key")?,
         password_epoch: epoch(item, "password_epoch")?,
+        created_at: UnixTime(get_n(item, "created_at")?),
+        expires_at: UnixTime(get_n(item, TTL_ATTRIBUTE)?),
+    })
+}
+
+fn identity_pk(provider: Provider, subject: &str) -> String {
+    format!("IDENTITY#{}#{subject}", provider.as_str())
+}
+
+fn identity_item(link: &IdentityLink) -> Item {
+    let key = identity_pk(link.provider, &link.subject);
+    Item::from([
+        ("pk".into(), s(&key)),
+        ("sk".into(), s("IDENTITY")),
+        ("type".into(), s("identity")),
+        ("provider".into(), s(link.provider.as_str())),
+        ("subject".into(), s(&link.subject)),
+        ("user_id".into(), s(&link.user_id)),
+        ("email_key".into(), s(&link.email_key)),
+        ("created_at".into(), n(link.created_at.seconds())),
+        // A user's identities, so the account can list and erase them.
+        ("gsi1pk".into(), s(user_pk(&link.user_id))),
+        ("gsi1sk".into(), s(key)),
+    ])
+}
+
+fn identity_from_item(item: &Item) -> Result<IdentityLink> {
+    Ok(IdentityLink {
+        provider: Provider::parse(&get_s(item, "provider")?)
+            .ok_or_else(|| malformed("provider"))?,
+        subject: get_s(item, "subject")?,
+        user_id: get_s(item, "user_id")?,
+        email_key: get_s(item, "email_key")?,
+        created_at: UnixTime(get_n(item, "created_at")?),
+    })
+}
+
+fn pending_pk(state_digest: &str) -> String {
+    format!("OAUTH_STATE#{state_digest}")
+}
+
+fn pending_item(pending: &PendingSignIn) -> Item {
+    let mut item = Item::from([
+        ("pk".into(), s(pending_pk(&pending.state_digest))),
+        ("sk".into(), s("OAUTH_STATE")),
+        ("type".into(), s("oauth_state")),
+        ("state_digest".into(), s(&pending.state_digest)),
+        ("provider".into(), s(pending.provider.as_str())),
+        ("pkce_verifier".into(), s(pending.pkce_verifier.expose())),
+        ("nonce".into(), s(pending.nonce.expose())),
+        ("return_to".into(), s(&pending.return_to)),
+        ("created_at".into(), n(pending.created_at.seconds())),
+        (TTL_ATTRIBUTE.into(), n(pending.expires_at.seconds())),
+    ]);
+    if let Some(digest) = &pending.invitation_digest {
+        item.insert("invitation_digest".into(), s(digest));
+    }
+    item
+}
+
+fn pending_from_item(item: &Item) -> Result<PendingSignIn> {
+    Ok(PendingSignIn {
+        state_digest: get_s(item, "state_digest")?,
+        provider: Provider::parse(&get_s(item, "provider")?)
+            .ok_or_else(|| malformed("provider"))?,
+        pkce_verifier: crate::secret::Secret::new(get_s(item, "pkce_verifier")?),
+        nonce: crate::secret::Secret::new(get_s(item, "nonce")?),
+        return_to: get_s(item, "return_to")?,
+        invitation_digest: get_opt_s(item, "invitation_digest")?,
         created_at: UnixTime(get_n(item, "created_at")?),
         expires_at: UnixTime(get_n(item, TTL_ATTRIBUTE)?),
     })
@@ -988,12 +1072,14 @@ fn put(table: &str, item: Item, condition: &str) -> Result<TransactWriteItem> {
 impl Store for DynamoStore {
     #[tracing::instrument(skip_all, fields(user_id = %user.id), err)]
     async fn create_user(&self, user: &User) -> Result<()> {
-        self.put_user(user, None).await
+        self.put_account(user, None, None).await.map(drop)
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %user.id), err)]
     async fn create_invited_user(&self, user: &User, invitation: &InvitationUse) -> Result<()> {
-        self.put_user(user, Some(invitation)).await
+        self.put_account(user, Some(invitation), None)
+            .await
+            .map(drop)
     }
 
     async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
@@ -1915,6 +2001,111 @@ impl Store for DynamoStore {
         match ended {
             Ok(_) => Ok(()),
             Err(e) if condition_failed(&e) => Ok(()),
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user.id), err)]
+    async fn create_user_with_identity(
+        &self,
+        user: &User,
+        link: &IdentityLink,
+        invitation: Option<&InvitationUse>,
+    ) -> Result<bool> {
+        self.put_account(user, invitation, Some(link)).await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %link.user_id), err)]
+    async fn link_identity(&self, link: &IdentityLink) -> Result<bool> {
+        let linked = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(identity_item(link)))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match linked {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
+    async fn identity(&self, provider: Provider, subject: &str) -> Result<Option<IdentityLink>> {
+        self.get(&identity_pk(provider, subject), "IDENTITY")
+            .await?
+            .as_ref()
+            .map(identity_from_item)
+            .transpose()
+    }
+
+    /// From the index, so eventually consistent; sign-in decides on `identity`, never on this.
+    async fn identities_of(&self, user_id: &str) -> Result<Vec<IdentityLink>> {
+        let mut links = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression("gsi1pk = :user AND begins_with(gsi1sk, :identity)")
+                .expression_attribute_values(":user", s(user_pk(user_id)))
+                .expression_attribute_values(":identity", s("IDENTITY#"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_error)?;
+            for item in page.items() {
+                links.push(identity_from_item(item)?);
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                links.sort_by(|a, b| {
+                    (a.created_at, a.provider.as_str(), &a.subject).cmp(&(
+                        b.created_at,
+                        b.provider.as_str(),
+                        &b.subject,
+                    ))
+                });
+                return Ok(links);
+            }
+        }
+    }
+
+    async fn create_pending_sign_in(&self, pending: &PendingSignIn) -> Result<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(pending_item(pending)))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map(drop)
+            .map_err(sdk_error)
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    async fn consume_pending_sign_in(
+        &self,
+        state_digest: &str,
+        now: UnixTime,
+    ) -> Result<Option<PendingSignIn>> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pending_pk(state_digest)))
+            .key("sk", s("OAUTH_STATE"))
+            .condition_expression("attribute_exists(pk) AND expires_at > :now")
+            .expression_attribute_values(":now", n(now.seconds()))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await;
+        match deleted {
+            Ok(output) => output.attributes().map(pending_from_item).transpose(),
+            Err(e) if condition_failed(&e) => Ok(None),
             Err(e) => Err(sdk_error(e)),
         }
     }

@@ -23,6 +23,7 @@ use crate::clock::UnixTime;
 use crate::error::Result;
 use crate::invitations::{Invitation, InvitationUse};
 use crate::lockout::{FailureWrite, LockoutRecord};
+use crate::oauth::{IdentityLink, PendingSignIn, Provider};
 use crate::one_time_token::{OneTimeToken, TokenPurpose};
 use crate::session::Session;
 use crate::tokens::SigningKeyRecord;
@@ -140,6 +141,33 @@ pub trait Store: Send + Sync + 'static {
     async fn sessions_of(&self, user_id: &str) -> Result<Vec<Session>>;
     /// Bumps the account's session epoch, ending all its sessions at once.
     async fn end_all_sessions(&self, user_id: &str) -> Result<()>;
+
+    /// Creates the account and links the provider identity to it in one atomic step: the claims
+    /// of `create_user` plus the identity's. `Ok(false)` when the identity is already linked
+    /// (a concurrent sign-in got there first), with nothing written; `Err(EmailTaken)` or
+    /// `Err(UsernameTaken)` as `create_user`, and with an invitation, `Err(InvitationInvalid)` as
+    /// `create_invited_user`.
+    async fn create_user_with_identity(
+        &self,
+        user: &User,
+        link: &IdentityLink,
+        invitation: Option<&InvitationUse>,
+    ) -> Result<bool>;
+    /// Links the identity to its account unless the identity is linked already (to anyone):
+    /// `false` then, with nothing written. Of two concurrent links, exactly one is made.
+    async fn link_identity(&self, link: &IdentityLink) -> Result<bool>;
+    async fn identity(&self, provider: Provider, subject: &str) -> Result<Option<IdentityLink>>;
+    /// Every identity linked to the account, oldest first.
+    async fn identities_of(&self, user_id: &str) -> Result<Vec<IdentityLink>>;
+
+    async fn create_pending_sign_in(&self, pending: &PendingSignIn) -> Result<()>;
+    /// Deletes the sign-in if it is unexpired at `now`, and returns it when this call is the one
+    /// that deleted it: a `state` is good for one callback.
+    async fn consume_pending_sign_in(
+        &self,
+        state_digest: &str,
+        now: UnixTime,
+    ) -> Result<Option<PendingSignIn>>;
 
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>>;
     /// Adds a key (rotation).

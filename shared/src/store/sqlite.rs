@@ -15,6 +15,7 @@ use crate::email::Email;
 use crate::error::{Error, Result};
 use crate::invitations::{Invitation, InvitationUse};
 use crate::lockout::{FailureWrite, LockoutRecord};
+use crate::oauth::{IdentityLink, PendingSignIn, Provider};
 use crate::one_time_token::{OneTimeToken, TokenPurpose};
 use crate::secret::Secret;
 use crate::session::Session;
@@ -136,6 +137,25 @@ CREATE TABLE audit_events (
 CREATE INDEX audit_by_time ON audit_events (at, id);
 CREATE INDEX audit_by_user ON audit_events (user_id, at, id);
 CREATE INDEX audit_by_expiry ON audit_events (expires_at);
+CREATE TABLE oauth_identities (
+    provider TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    email_key TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (provider, subject)
+);
+CREATE INDEX oauth_identities_by_user ON oauth_identities (user_id);
+CREATE TABLE oauth_pending_sign_ins (
+    state_digest TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    pkce_verifier TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    return_to TEXT NOT NULL,
+    invitation_digest TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
 "#,
 ];
 
@@ -368,6 +388,34 @@ fn event_from_row(row: &Row<'_>) -> rusqlite::Result<AuditEvent> {
     })
 }
 
+/// Marks the invitation used by `user_id` in `tx`, if it is usable: `Err(InvitationInvalid)`
+/// otherwise.
+fn use_invitation(
+    tx: &rusqlite::Transaction<'_>,
+    claim: &InvitationUse,
+    user_id: &str,
+) -> Result<()> {
+    let used = tx
+        .execute(
+            "UPDATE invitations SET used_at = ?4, used_by = ?5 WHERE id = ?1 \
+             AND digest = ?2 AND used_at IS NULL AND expires_at > ?4 \
+             AND (email_key IS NULL OR email_key = ?3)",
+            params![
+                claim.id,
+                claim.digest,
+                claim.email_key,
+                claim.now.seconds(),
+                user_id
+            ],
+        )
+        .map_err(sql)?;
+    if used == 1 {
+        Ok(())
+    } else {
+        Err(Error::InvitationInvalid)
+    }
+}
+
 /// Inserts the account in `tx`: `Err(EmailTaken)` or `Err(UsernameTaken)` when either is claimed
 /// (email first, as on DynamoDB).
 fn insert_user(tx: &rusqlite::Transaction<'_>, user: &User) -> Result<()> {
@@ -424,6 +472,65 @@ fn insert_user(tx: &rusqlite::Transaction<'_>, user: &User) -> Result<()> {
     Ok(())
 }
 
+/// Inserts the link unless the identity is linked already: whether it was inserted.
+fn insert_identity(conn: &Connection, link: &IdentityLink) -> Result<bool> {
+    conn.execute(
+        "INSERT INTO oauth_identities (provider, subject, user_id, email_key, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (provider, subject) DO NOTHING",
+        params![
+            link.provider.as_str(),
+            link.subject,
+            link.user_id,
+            link.email_key,
+            link.created_at.seconds()
+        ],
+    )
+    .map(|n| n == 1)
+    .map_err(sql)
+}
+
+const IDENTITY_COLUMNS: &str = "provider, subject, user_id, email_key, created_at";
+
+fn identity_from_row(row: &Row<'_>) -> rusqlite::Result<IdentityLink> {
+    let provider: String = row.get(0)?;
+    Ok(IdentityLink {
+        provider: Provider::parse(&provider).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                0,
+                rusqlite::types::Type::Text,
+                provider.into(),
+            )
+        })?,
+        subject: row.get(1)?,
+        user_id: row.get(2)?,
+        email_key: row.get(3)?,
+        created_at: UnixTime(row.get(4)?),
+    })
+}
+
+const PENDING_COLUMNS: &str = "state_digest, provider, pkce_verifier, nonce, return_to, \
+                               invitation_digest, created_at, expires_at";
+
+fn pending_from_row(row: &Row<'_>) -> rusqlite::Result<PendingSignIn> {
+    let provider: String = row.get(1)?;
+    Ok(PendingSignIn {
+        state_digest: row.get(0)?,
+        provider: Provider::parse(&provider).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                1,
+                rusqlite::types::Type::Text,
+                provider.into(),
+            )
+        })?,
+        pkce_verifier: Secret::new(row.get::<_, String>(2)?),
+        nonce: Secret::new(row.get::<_, String>(3)?),
+        return_to: row.get(4)?,
+        invitation_digest: row.get(5)?,
+        created_at: UnixTime(row.get(6)?),
+        expires_at: UnixTime(row.get(7)?),
+    })
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     #[tracing::instrument(skip_all, fields(user_id = %user.id), err)]
@@ -442,23 +549,7 @@ impl Store for SqliteStore {
         let (user, claim) = (user.clone(), invitation.clone());
         self.call(move |conn| {
             let tx = conn.transaction().map_err(sql)?;
-            let used = tx
-                .execute(
-                    "UPDATE invitations SET used_at = ?4, used_by = ?5 WHERE id = ?1 \
-                     AND digest = ?2 AND used_at IS NULL AND expires_at > ?4 \
-                     AND (email_key IS NULL OR email_key = ?3)",
-                    params![
-                        claim.id,
-                        claim.digest,
-                        claim.email_key,
-                        claim.now.seconds(),
-                        user.id
-                    ],
-                )
-                .map_err(sql)?;
-            if used != 1 {
-                return Err(Error::InvitationInvalid);
-            }
+            use_invitation(&tx, &claim, &user.id)?;
             insert_user(&tx, &user)?;
             tx.commit().map_err(sql)
         })
@@ -657,6 +748,7 @@ impl Store for SqliteStore {
                 "DELETE FROM sessions WHERE user_id = ?1",
                 "DELETE FROM one_time_tokens WHERE user_id = ?1",
                 "DELETE FROM access_keys WHERE user_id = ?1",
+                "DELETE FROM oauth_identities WHERE user_id = ?1",
                 "DELETE FROM lockouts WHERE key = 'account#' || ?1",
                 "DELETE FROM users WHERE id = ?1",
             ] {
@@ -1191,6 +1283,119 @@ impl Store for SqliteStore {
                 [id],
             )
             .map(drop)
+            .map_err(sql)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %user.id), err)]
+    async fn create_user_with_identity(
+        &self,
+        user: &User,
+        link: &IdentityLink,
+        invitation: Option<&InvitationUse>,
+    ) -> Result<bool> {
+        let (user, link, claim) = (user.clone(), link.clone(), invitation.cloned());
+        self.call(move |conn| {
+            let tx = conn.transaction().map_err(sql)?;
+            if !insert_identity(&tx, &link)? {
+                return Ok(false);
+            }
+            if let Some(claim) = &claim {
+                use_invitation(&tx, claim, &user.id)?;
+            }
+            insert_user(&tx, &user)?;
+            tx.commit().map_err(sql)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user_id = %link.user_id), err)]
+    async fn link_identity(&self, link: &IdentityLink) -> Result<bool> {
+        let link = link.clone();
+        self.call(move |conn| insert_identity(conn, &link)).await
+    }
+
+    async fn identity(&self, provider: Provider, subject: &str) -> Result<Option<IdentityLink>> {
+        let subject = subject.to_owned();
+        self.call(move |conn| {
+            conn.query_row(
+                &format!(
+                    "SELECT {IDENTITY_COLUMNS} FROM oauth_identities WHERE provider = ?1 AND subject = ?2"
+                ),
+                params![provider.as_str(), subject],
+                identity_from_row,
+            )
+            .optional()
+            .map_err(sql)
+        })
+        .await
+    }
+
+    async fn identities_of(&self, user_id: &str) -> Result<Vec<IdentityLink>> {
+        let id = user_id.to_owned();
+        self.call(move |conn| {
+            let mut statement = conn
+                .prepare(&format!(
+                    "SELECT {IDENTITY_COLUMNS} FROM oauth_identities WHERE user_id = ?1 \
+                     ORDER BY created_at, provider, subject"
+                ))
+                .map_err(sql)?;
+            let rows = statement.query_map([id], identity_from_row).map_err(sql)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql)
+        })
+        .await
+    }
+
+    async fn create_pending_sign_in(&self, pending: &PendingSignIn) -> Result<()> {
+        let p = pending.clone();
+        self.call(move |conn| {
+            // Sign-ins abandoned at the provider are swept here; DynamoDB's TTL does it there.
+            conn.execute(
+                "DELETE FROM oauth_pending_sign_ins WHERE expires_at <= ?1",
+                [p.created_at.seconds()],
+            )
+            .map_err(sql)?;
+            conn.execute(
+                &format!(
+                    "INSERT INTO oauth_pending_sign_ins ({PENDING_COLUMNS}) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                ),
+                params![
+                    p.state_digest,
+                    p.provider.as_str(),
+                    p.pkce_verifier.expose(),
+                    p.nonce.expose(),
+                    p.return_to,
+                    p.invitation_digest,
+                    p.created_at.seconds(),
+                    p.expires_at.seconds()
+                ],
+            )
+            .map(drop)
+            .map_err(sql)
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    async fn consume_pending_sign_in(
+        &self,
+        state_digest: &str,
+        now: UnixTime,
+    ) -> Result<Option<PendingSignIn>> {
+        let digest = state_digest.to_owned();
+        self.call(move |conn| {
+            conn.query_row(
+                &format!(
+                    "DELETE FROM oauth_pending_sign_ins WHERE state_digest = ?1 AND expires_at > ?2 \
+                     RETURNING {PENDING_COLUMNS}"
+                ),
+                params![digest, now.seconds()],
+                pending_from_row,
+            )
+            .optional()
             .map_err(sql)
         })
         .await

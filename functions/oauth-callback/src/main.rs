@@ -1,0 +1,8 @@
+//! The oauth-callback function: sign in with Google and GitHub (authorize, callback, exchange),
+//! on the Lambda runtime.
+#![forbid(unsafe_code)]
+
+#[tokio::main]
+async fn main() -> Result<(), portcullis::lambda::BoxError> {
+    portcullis::lambda::run(portcullis::Function::OauthCallback).await
+}
