@@ -8,6 +8,7 @@ use portcullis::config::Argon2Cost;
 use portcullis::password::PasswordHasher;
 use portcullis::secret::Secret;
 use portcullis_tests::{Backend, PASSWORD, Server, unique_email};
+use serde_json::json;
 
 const SAMPLES: usize = 50;
 
@@ -59,6 +60,7 @@ async fn main() {
     ] {
         let server = Server::with(backend, &[("PORTCULLIS_ARGON2", "m=19456,t=2,p=1")]).await;
         requests(&server, store).await;
+        access_keys_and_admin(&server, store).await;
     }
     // Reset requests for a known and an unknown address, interleaved: without the response
     // floor (what the work itself takes) and with the default floor of 400 ms.
@@ -136,4 +138,74 @@ async fn requests(server: &Server, store: &str) {
     }
     summary(&format!("POST /v1/login, wrong password ({store})"), wrong);
     summary(&format!("POST /v1/login, unknown user ({store})"), unknown);
+}
+
+/// A well-formed access key that no account holds, fresh each time so no lockout builds up.
+fn unknown_key() -> String {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    let tail: String = bytes
+        .iter()
+        .map(|b| ALPHABET[(b & 31) as usize] as char)
+        .collect();
+    format!("PCAK{tail}")
+}
+
+/// Access-key login (right secret, wrong secret, unknown key: the last two must look alike) and a
+/// page of the admin user list.
+async fn access_keys_and_admin(server: &Server, store: &str) {
+    let (_, _, token) = server.member("bench-key").await;
+    let created = server
+        .post_with_token("/v1/access-keys", &token, json!({}))
+        .await;
+    let key = created.body["access_key"].as_str().unwrap().to_owned();
+    let secret = created.body["secret_key"].as_str().unwrap().to_owned();
+    let key_login = |access_key: String, secret_key: String| {
+        let api = server.api.clone();
+        async move {
+            api.post(
+                "/v1/login/access-key",
+                json!({ "access_key": access_key, "secret_key": secret_key }),
+            )
+            .await
+        }
+    };
+    summary(
+        &format!("POST /v1/login/access-key, right secret ({store})"),
+        time(|| key_login(key.clone(), secret.clone()), SAMPLES).await,
+    );
+    let mut wrong = Vec::new();
+    let mut unknown = Vec::new();
+    for _ in 0..SAMPLES {
+        // A fresh key each time, so the lockout never answers first.
+        let (_, _, token) = server.member("bench-key-wrong").await;
+        let created = server
+            .post_with_token("/v1/access-keys", &token, json!({}))
+            .await;
+        let victim = created.body["access_key"].as_str().unwrap().to_owned();
+        let started = Instant::now();
+        key_login(victim, "x".repeat(43)).await;
+        wrong.push(started.elapsed());
+        let started = Instant::now();
+        key_login(unknown_key(), "x".repeat(43)).await;
+        unknown.push(started.elapsed());
+    }
+    summary(
+        &format!("POST /v1/login/access-key, wrong secret ({store})"),
+        wrong,
+    );
+    summary(
+        &format!("POST /v1/login/access-key, unknown key ({store})"),
+        unknown,
+    );
+
+    let (_, admin) = server.admin().await;
+    summary(
+        &format!("GET /v1/admin/users?limit=50 ({store})"),
+        time(
+            || server.get_with_token("/v1/admin/users?limit=50", &admin),
+            SAMPLES,
+        )
+        .await,
+    );
 }
