@@ -75,6 +75,10 @@ pub struct KeyView {
 }
 
 pub async fn create(app: &App, caller: &Caller, who: &Authenticated) -> Result<CreatedKey> {
+    // A key makes keys no more: a leaked key must not outlive its own deletion through another.
+    if who.access_key.is_some() {
+        return Err(Error::Forbidden);
+    }
     let now = app.clock.now();
     let secret = OpaqueToken::generate();
     let key = AccessKey {

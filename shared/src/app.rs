@@ -22,6 +22,8 @@ use crate::user::{User, UserStatus};
 pub struct Authenticated {
     pub claims: AccessClaims,
     pub user: User,
+    /// The access key that opened the session, if one did.
+    pub access_key: Option<String>,
 }
 
 pub struct App {
@@ -219,10 +221,28 @@ impl App {
         if session.user_id != user.id
             || !session.is_live(now, user.session_epoch)
             || user.status == UserStatus::Disabled
+            || !self.session_key_held(&session).await?
         {
             return Err(Error::Unauthorized);
         }
-        Ok(Authenticated { claims, user })
+        Ok(Authenticated {
+            claims,
+            user,
+            access_key: session.access_key,
+        })
+    }
+
+    /// A session opened with an access key lives only as long as the key does (and while it
+    /// still belongs to the session's user): one consistent read, for key sessions only.
+    pub async fn session_key_held(&self, session: &crate::session::Session) -> Result<bool> {
+        match &session.access_key {
+            None => Ok(true),
+            Some(id) => Ok(self
+                .store
+                .access_key(id)
+                .await?
+                .is_some_and(|key| key.user_id == session.user_id)),
+        }
     }
 
     /// Where mail links point: the UI, or the server itself.

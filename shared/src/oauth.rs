@@ -99,6 +99,28 @@ impl<'c> oauth2::AsyncHttpClient<'c> for TokenClient<'_> {
     }
 }
 
+/// Sends a provider GET and reads its JSON answer; anything but a 2xx with JSON is a provider
+/// error naming the URL (never a token: those travel in headers).
+async fn fetch_json<T: serde::de::DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+    url: &str,
+) -> std::result::Result<T, Failure> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| Failure::Provider(format!("GET {url}: {e}")))?;
+    if !response.status().is_success() {
+        return Err(Failure::Provider(format!(
+            "GET {url}: status {}",
+            response.status()
+        )));
+    }
+    response
+        .json()
+        .await
+        .map_err(|e| Failure::Provider(format!("GET {url}: {e}")))
+}
+
 /// Why a callback did not end with an exchange code: the `#error=<code>` the UI gets.
 #[derive(Debug)]
 pub enum Failure {
@@ -411,6 +433,8 @@ pub async fn resolve_account(
             if app.config.oauth_link_by_email == LinkByEmail::Never || !user.email_verified {
                 return Err(Failure::EmailTaken);
             }
+            // A disabled account gets no new way in (and is refused the same way as at login).
+            check_status(app, &user).map_err(Failure::Refused)?;
             let link = IdentityLink {
                 user_id: user.id.clone(),
                 ..link

@@ -54,7 +54,10 @@ pub async fn refresh(app: &App, _caller: &Caller, token: &Secret) -> Result<Toke
     for _ in 0..MAX_ROTATIONS {
         let now = app.clock.now();
         // The same rule as login: an account that could not log in now cannot refresh either.
-        if !session.is_live(now, user.session_epoch) || login::check_status(app, &user).is_err() {
+        if !session.is_live(now, user.session_epoch)
+            || login::check_status(app, &user).is_err()
+            || !app.session_key_held(&session).await?
+        {
             return Err(Error::InvalidRefreshToken);
         }
         if session.refresh_digest == presented {

@@ -125,10 +125,9 @@ pub async fn signup(app: &App, caller: &Caller, request: SignupRequest) -> Resul
         });
     }
 
-    // An invitation bound to this email was mailed there: following it proves the mailbox.
-    let email_verified = invitation
-        .as_ref()
-        .is_some_and(|(invitation, _)| invitation.email.is_some());
+    // An invitation does not verify the email, even one mailed there: its token is also in the
+    // admin's hands, and a verified email is what provider sign-ins link on.
+    let email_verified = false;
     let status = if config.email_verification == EmailVerification::Required && !email_verified {
         UserStatus::PendingVerification
     } else if config.signup_mode == SignupMode::Approval {

@@ -167,6 +167,28 @@ async fn admin_lists_users_page_by_page_and_searches(backend: Backend) {
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert!(!reply.errors("cursor").is_empty());
+    // A cursor from another search is refused, not handed to the store.
+    let first = server
+        .get_with_token(&format!("/v1/admin/users?q={tag}&limit=2"), &admin)
+        .await;
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    let reply = server
+        .get_with_token(
+            &format!("/v1/admin/users?q=zz{tag}&cursor={cursor}"),
+            &admin,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{:?}", reply.body);
+    // Ids too long for any store key name nothing.
+    let long = "x".repeat(3000);
+    let reply = server
+        .get_with_token(&format!("/v1/admin/users/{long}"), &admin)
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    let reply = server
+        .get_with_token(&format!("/v1/admin/audit?user_id={long}"), &admin)
+        .await;
+    assert!(!reply.errors("user_id").is_empty());
 
     let reply = server
         .get_with_token(&format!("/v1/admin/users/{}", ids[0]), &admin)
@@ -402,6 +424,10 @@ async fn delete_erases_every_item_of_the_user(backend: Backend) {
     assert!(store.access_keys_of(&id).await.unwrap().is_empty());
     assert!(store.identities_of(&id).await.unwrap().is_empty());
     assert!(
+        !store.link_identity(&link).await.unwrap(),
+        "no link to an account that is gone"
+    );
+    assert!(
         store
             .identity(portcullis::oauth::Provider::GitHub, &format!("gh-{id}"))
             .await
@@ -583,8 +609,21 @@ async fn invitation_mode_needs_a_valid_invitation(backend: Backend) {
     );
     let reply = invited_signup(&server, &email.to_uppercase(), &token).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
-    // The invitation proved the mailbox: no verification step.
-    assert_eq!(reply.body["status"], "active");
+    // The invitation does not verify the email (the admin holds its token too): the link
+    // mailed at signup does.
+    assert_eq!(reply.body["status"], "pending_verification");
+    assert_eq!(
+        server.login(&email, PASSWORD).await.code(),
+        "email_not_verified"
+    );
+    let verify = server
+        .mailed_token(&email.to_uppercase(), "/verify-email")
+        .await
+        .expect("a verification mail");
+    let verified = server
+        .post("/v1/verify-email", json!({ "token": verify }))
+        .await;
+    assert_eq!(verified.body["status"], "active");
     let login = server.login(&email, PASSWORD).await;
     let claims = server
         .app
@@ -719,13 +758,10 @@ async fn access_keys_log_in_count_toward_lockout_and_die_when_deleted(backend: B
     assert_eq!(list.body["access_keys"][0]["access_key"], key.as_str());
     assert!(!list.body.to_string().contains(&secret));
     assert!(list.body["access_keys"][0]["last_used_at"].is_string());
-    assert_eq!(
-        server
-            .post_with_token("/v1/access-keys", &token, json!({}))
-            .await
-            .status,
-        StatusCode::CREATED
-    );
+    let second = server
+        .post_with_token("/v1/access-keys", &token, json!({}))
+        .await;
+    assert_eq!(second.status, StatusCode::CREATED);
     let reply = server
         .post_with_token("/v1/access-keys", &token, json!({}))
         .await;
@@ -733,6 +769,44 @@ async fn access_keys_log_in_count_toward_lockout_and_die_when_deleted(backend: B
         (reply.status, reply.code()),
         (StatusCode::CONFLICT, "access_key_limit")
     );
+
+    // A session a key opened lives only while the key does, even if nothing revoked it (the
+    // key is deleted in the store directly here), and it can't make keys of its own.
+    let second_key = second.body["access_key"].as_str().unwrap().to_owned();
+    let opened = server
+        .post(
+            "/v1/login/access-key",
+            json!({"access_key": second_key, "secret_key": second.body["secret_key"]}),
+        )
+        .await;
+    let (second_access, second_refresh) = (
+        opened.body["access_token"].as_str().unwrap().to_owned(),
+        opened.body["refresh_token"].as_str().unwrap().to_owned(),
+    );
+    let reply = server
+        .post_with_token("/v1/access-keys", &second_access, json!({}))
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let user_id = opened.body["user"]["user_id"].as_str().unwrap().to_owned();
+    assert!(
+        server
+            .app
+            .store
+            .delete_access_key(&user_id, &second_key)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        server.get_with_token("/v1/me", &second_access).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let reply = server
+        .post(
+            "/v1/token/refresh",
+            json!({"refresh_token": second_refresh}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
 
     // Wrong secrets and unknown keys: one 401; ten wrong secrets lock the account.
     let unknown = server

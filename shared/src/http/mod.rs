@@ -345,6 +345,10 @@ fn path_segment(request: &Request, index: usize) -> &str {
         .unwrap_or_default()
 }
 
+/// The longest id a path or query may name; anything longer names nothing (and never reaches
+/// the store, whose keys have size limits).
+const MAX_ID_LENGTH: usize = 128;
+
 /// The `{id}` segment of the request's path (its route has one). Ids are uuids, hex digests and
 /// access keys: nothing that needs decoding, and anything else simply names nothing.
 fn path_id(request: &Request) -> String {
@@ -356,6 +360,7 @@ fn path_id(request: &Request) -> String {
             let index = pattern.split('/').position(|s| s == "{id}")?;
             path.split('/').nth(index)
         })
+        .filter(|id| id.len() <= MAX_ID_LENGTH)
         .unwrap_or_default()
         .to_owned()
 }
@@ -779,9 +784,16 @@ async fn serve_admin(
         Route::AdminAudit => {
             let mut errors = FieldErrors::default();
             let limit = admin::page_params(query_param(request, "limit").as_deref(), &mut errors);
+            let user_id = query_param(request, "user_id").filter(|id| !id.is_empty());
+            if user_id.as_ref().is_some_and(|id| id.len() > MAX_ID_LENGTH) {
+                errors.add(
+                    "user_id",
+                    format!("must be at most {MAX_ID_LENGTH} characters"),
+                );
+            }
             errors.into_result()?;
             let query = EventQuery {
-                user_id: query_param(request, "user_id").filter(|id| !id.is_empty()),
+                user_id,
                 limit,
                 cursor: query_param(request, "cursor"),
             };

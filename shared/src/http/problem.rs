@@ -119,7 +119,7 @@ pub fn problem(error: &Error) -> Problem<'_> {
         )
         .detail("Password reset is disabled on this server. Contact the administrator."),
         Error::Forbidden => Problem::new(S::FORBIDDEN, "forbidden", "Forbidden")
-            .detail("This route needs the admin role on an active account."),
+            .detail("Not allowed for this account or session (admin routes need the admin role on an active account)."),
         Error::LastAdmin => Problem::new(S::CONFLICT, "last_admin", "Last active admin")
             .detail("The last active admin can't be demoted, disabled or deleted."),
         Error::TooManyAccessKeys { limit } => {

@@ -115,24 +115,12 @@ async fn get<T: serde::de::DeserializeOwned>(
     url: &str,
     token: &Secret,
 ) -> Result<T, Failure> {
-    let response = app
+    let request = app
         .oauth
         .http
         .get(url)
         .bearer_auth(token.expose())
         .header("accept", "application/vnd.github+json")
-        .header("x-github-api-version", "2022-11-28")
-        .send()
-        .await
-        .map_err(|e| Failure::Provider(format!("GET {url}: {e}")))?;
-    if !response.status().is_success() {
-        return Err(Failure::Provider(format!(
-            "GET {url}: status {}",
-            response.status()
-        )));
-    }
-    response
-        .json()
-        .await
-        .map_err(|e| Failure::Provider(format!("GET {url}: {e}")))
+        .header("x-github-api-version", "2022-11-28");
+    super::fetch_json(request, url).await
 }

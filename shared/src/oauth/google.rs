@@ -141,24 +141,8 @@ async fn keys(app: &App, discovery: &Discovery, kid: Option<&str>) -> Result<Arc
 }
 
 async fn get_json<T: serde::de::DeserializeOwned>(app: &App, url: &str) -> Result<T, Failure> {
-    let response = app
-        .oauth
-        .http
-        .get(url)
-        .header("accept", "application/json")
-        .send()
-        .await
-        .map_err(|e| Failure::Provider(format!("GET {url}: {e}")))?;
-    if !response.status().is_success() {
-        return Err(Failure::Provider(format!(
-            "GET {url}: status {}",
-            response.status()
-        )));
-    }
-    response
-        .json()
-        .await
-        .map_err(|e| Failure::Provider(format!("GET {url}: {e}")))
+    let request = app.oauth.http.get(url).header("accept", "application/json");
+    super::fetch_json(request, url).await
 }
 
 /// Where the browser signs in: the issuer's authorization endpoint with `state`, the PKCE S256

@@ -264,6 +264,13 @@ impl DynamoStore {
         };
         let absent = "attribute_not_exists(pk)";
         let offset = usize::from(invitation.is_some());
+        let mut account = user_item(user);
+        if let Some(link) = link {
+            account.insert(
+                "identity_keys".into(),
+                AttributeValue::Ss(vec![identity_pk(link.provider, &link.subject)]),
+            );
+        }
         for attempt in 1..=MAX_ATTEMPTS {
             let mut write = self.client.transact_write_items();
             if let Some(used) = invitation {
@@ -296,7 +303,7 @@ impl DynamoStore {
                     claim(username_pk(user.username.key()), "USERNAME"),
                     absent,
                 )?)
-                .transact_items(put(&self.table, user_item(user), absent)?);
+                .transact_items(put(&self.table, account.clone(), absent)?);
             if let Some(link) = link {
                 write = write.transact_items(put(&self.table, identity_item(link), absent)?);
             }
@@ -355,8 +362,16 @@ impl DynamoStore {
                 .send()
                 .await
                 .map_err(sdk_error)?;
-            if let Some(item) = page.items().first() {
-                return Ok(Some(get_s(item, "user_id")?));
+            // The index may be behind: each candidate is confirmed with a consistent read.
+            for item in page.items() {
+                let id = get_s(item, "user_id")?;
+                if self
+                    .user_by_id(&id)
+                    .await?
+                    .is_some_and(|user| user.is_active_admin())
+                {
+                    return Ok(Some(id));
+                }
             }
             start = page.last_evaluated_key().cloned();
             if start.is_none() {
@@ -367,26 +382,47 @@ impl DynamoStore {
 
     /// Every key of the items that belong to the user: those in its `gsi1` partition.
     async fn items_of(&self, user_id: &str) -> Result<Vec<(String, String)>> {
-        let mut keys = Vec::new();
+        self.index_partition(&user_pk(user_id), "", true)
+            .await?
+            .iter()
+            .map(|item| Ok((get_s(item, "pk")?, get_s(item, "sk")?)))
+            .collect()
+    }
+
+    /// Every item of a `gsi1` partition whose sort key starts with `prefix`, in sort-key order
+    /// (reversed unless `forward`).
+    async fn index_partition(
+        &self,
+        partition: &str,
+        prefix: &str,
+        forward: bool,
+    ) -> Result<Vec<Item>> {
+        let mut items = Vec::new();
         let mut start = None;
         loop {
-            let page = self
+            let mut query = self
                 .client
                 .query()
                 .table_name(&self.table)
                 .index_name(GSI1)
-                .key_condition_expression("gsi1pk = :user")
-                .expression_attribute_values(":user", s(user_pk(user_id)))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in page.items() {
-                keys.push((get_s(item, "pk")?, get_s(item, "sk")?));
-            }
+                .expression_attribute_values(":partition", s(partition))
+                .scan_index_forward(forward)
+                .set_exclusive_start_key(start);
+            // DynamoDB refuses an empty string as a key condition's value.
+            query = if prefix.is_empty() {
+                query.key_condition_expression("gsi1pk = :partition")
+            } else {
+                query
+                    .key_condition_expression(
+                        "gsi1pk = :partition AND begins_with(gsi1sk, :prefix)",
+                    )
+                    .expression_attribute_values(":prefix", s(prefix))
+            };
+            let page = query.send().await.map_err(sdk_error)?;
+            items.extend(page.items().iter().cloned());
             start = page.last_evaluated_key().cloned();
             if start.is_none() {
-                return Ok(keys);
+                return Ok(items);
             }
         }
     }
@@ -1198,21 +1234,65 @@ impl Store for DynamoStore {
     async fn list_users(&self, query: &UserQuery) -> Result<Page<User>> {
         const EMAIL: &str = "email";
         const USERNAME: &str = "username";
+        /// Items read per query, and queries per call: a filter that matches few users still
+        /// answers in bounded time, with a short page and a cursor.
+        const READ_PER_QUERY: i32 = 100;
+        const QUERIES_PER_CALL: usize = 10;
         let prefix = query.prefix.clone().unwrap_or_default();
+        let status = query.status.map(UserStatus::as_str).unwrap_or("");
+        let invalid = || Error::invalid_field("cursor", "is not a cursor this server gave");
+        // A cursor holds where the listing stopped and what it listed, so one from another
+        // search is refused rather than handed to DynamoDB.
         let (mut phase, mut start) = match &query.cursor {
             None => (EMAIL.to_owned(), None),
             Some(cursor) => {
                 let value = decode_cursor(cursor)?;
-                let expected: &[&str] = match value.get("phase").and_then(|p| p.as_str()) {
-                    Some(USERNAME) => &["pk", "sk", "gsi2pk", "gsi2sk"],
-                    _ => &["pk", "sk", "gsi1pk", "gsi1sk"],
+                let same_search = value.get("q").and_then(|v| v.as_str()) == Some(prefix.as_str())
+                    && value.get("status").and_then(|v| v.as_str()) == Some(status);
+                let phase = value
+                    .get("phase")
+                    .and_then(|p| p.as_str())
+                    .unwrap_or_default();
+                let (pk, sk) = match phase {
+                    EMAIL => ("gsi1pk", "gsi1sk"),
+                    USERNAME => ("gsi2pk", "gsi2sk"),
+                    _ => return Err(invalid()),
                 };
-                let (phase, key) = cursor_key(cursor, expected)?;
-                (phase, Some(key))
+                if !same_search {
+                    return Err(invalid());
+                }
+                if value
+                    .get("key")
+                    .and_then(|k| k.as_object())
+                    .is_some_and(|k| k.is_empty())
+                {
+                    (phase.to_owned(), None)
+                } else {
+                    let (_, key) = cursor_key(cursor, &["pk", "sk", pk, sk])?;
+                    let text = |name: &str| key.get(name).and_then(|v| v.as_s().ok());
+                    let fits = text(pk).map(String::as_str) == Some(USERS_PARTITION)
+                        && text("sk").map(String::as_str) == Some("USER")
+                        && text("pk").is_some_and(|v| v.starts_with("USER#"))
+                        && text(sk).is_some_and(|v| v.starts_with(&prefix));
+                    if !fits {
+                        return Err(invalid());
+                    }
+                    (phase.to_owned(), Some(key))
+                }
             }
         };
+        let cursor = |phase: &str, key: &Item| -> Result<String> {
+            let mut fields = serde_json::Map::new();
+            for (name, value) in key {
+                let text = value.as_s().map_err(|_| malformed(name))?;
+                fields.insert(name.clone(), text.clone().into());
+            }
+            Ok(encode_cursor(&serde_json::json!({
+                "phase": phase, "key": fields, "q": prefix, "status": status,
+            })))
+        };
         let mut users = Vec::new();
-        loop {
+        for _ in 0..QUERIES_PER_CALL {
             // Emails first; then, for a search, the users whose username matches but whose
             // email does not (so nobody is listed twice).
             let (index, pk, sk) = if phase == USERNAME {
@@ -1227,8 +1307,8 @@ impl Store for DynamoStore {
                 .index_name(index)
                 .expression_attribute_names("#pk", pk)
                 .expression_attribute_values(":users", s(USERS_PARTITION))
-                .limit((query.limit - users.len()).max(1) as i32)
-                .set_exclusive_start_key(start);
+                .limit(READ_PER_QUERY)
+                .set_exclusive_start_key(start.take());
             request = if prefix.is_empty() {
                 request.key_condition_expression("#pk = :users")
             } else {
@@ -1237,11 +1317,11 @@ impl Store for DynamoStore {
                     .expression_attribute_names("#sk", sk)
                     .expression_attribute_values(":prefix", s(&prefix))
             };
-            if let Some(status) = query.status {
+            if let Some(wanted) = query.status {
                 request = request
                     .filter_expression("#status = :status")
                     .expression_attribute_names("#status", "status")
-                    .expression_attribute_values(":status", s(status.as_str()));
+                    .expression_attribute_values(":status", s(wanted.as_str()));
             }
             let page = request.send().await.map_err(sdk_error)?;
             for item in page.items() {
@@ -1257,7 +1337,7 @@ impl Store for DynamoStore {
                         .collect();
                     return Ok(Page {
                         items: users,
-                        next_cursor: Some(key_cursor(&key, &phase)?),
+                        next_cursor: Some(cursor(&phase, &key)?),
                     });
                 }
             }
@@ -1273,6 +1353,15 @@ impl Store for DynamoStore {
                 });
             }
         }
+        // The read budget is spent: a short page, and where to go on.
+        let next = match &start {
+            Some(key) => cursor(&phase, key)?,
+            None => cursor(&phase, &Item::new())?,
+        };
+        Ok(Page {
+            items: users,
+            next_cursor: Some(next),
+        })
     }
 
     #[tracing::instrument(skip_all, fields(user_id = %user_id), err)]
@@ -1357,13 +1446,10 @@ impl Store for DynamoStore {
                 // The account or the other admin changed meanwhile: decide again on what is
                 // there now.
                 Some(reasons)
-                    if attempt < MAX_ATTEMPTS
-                        && (reasons.contains(&CONDITION_FAILED)
-                            || reasons.contains(&TRANSACTION_CONFLICT)) =>
+                    if reasons.contains(&CONDITION_FAILED)
+                        || reasons.contains(&TRANSACTION_CONFLICT) =>
                 {
-                    if reasons.contains(&TRANSACTION_CONFLICT) {
-                        back_off(attempt).await;
-                    }
+                    back_off(attempt).await;
                 }
                 _ => return Err(sdk_error(error)),
             }
@@ -1382,9 +1468,25 @@ impl Store for DynamoStore {
         let Some(user) = self.update_user(user_id, &disable).await? else {
             return Ok(false);
         };
-        // 2. Its items: sessions, refresh and one-time tokens, access keys, provider links, and
-        //    its lockout run. A failure here leaves a disabled account that a repeated DELETE
-        //    finishes erasing.
+        // 2. Its items. Access keys and provider links (which never expire) are named on the
+        //    account itself, read consistently; sessions, refresh and one-time tokens (which
+        //    expire, and are dead once the account is gone) are found through the index, which
+        //    may miss one written an instant ago. A failure here leaves a disabled account that
+        //    a repeated DELETE finishes erasing.
+        let account = self
+            .get(&user_pk(user_id), "USER")
+            .await?
+            .ok_or_else(|| Error::internal("the account vanished while being deleted"))?;
+        let named = |name: &str| match account.get(name) {
+            Some(AttributeValue::Ss(values)) => values.clone(),
+            _ => Vec::new(),
+        };
+        for id in named("access_key_ids") {
+            self.delete_item(&access_key_pk(&id), "ACCESSKEY").await?;
+        }
+        for key in named("identity_keys") {
+            self.delete_item(&key, "IDENTITY").await?;
+        }
         for (pk, sk) in self.items_of(user_id).await? {
             self.delete_item(&pk, &sk).await?;
         }
@@ -1434,29 +1536,11 @@ impl Store for DynamoStore {
     }
 
     async fn invitations(&self) -> Result<Vec<Invitation>> {
-        let mut invitations = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI1)
-                .key_condition_expression("gsi1pk = :invitations")
-                .expression_attribute_values(":invitations", s(INVITATIONS_PARTITION))
-                .scan_index_forward(false)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in page.items() {
-                invitations.push(invitation_from_item(item)?);
-            }
-            start = page.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok(invitations);
-            }
-        }
+        self.index_partition(INVITATIONS_PARTITION, "", false)
+            .await?
+            .iter()
+            .map(invitation_from_item)
+            .collect()
     }
 
     async fn delete_invitation(&self, id: &str) -> Result<bool> {
@@ -1484,10 +1568,14 @@ impl Store for DynamoStore {
                 .table_name(&self.table)
                 .key("pk", s(user_pk(&key.user_id)))
                 .key("sk", s("USER"))
-                .update_expression("ADD access_keys :one")
+                .update_expression("ADD access_keys :one, access_key_ids :id")
                 .condition_expression(
-                    "attribute_exists(pk) AND (attribute_not_exists(access_keys) OR access_keys < :limit)",
+                    "attribute_exists(pk) AND #status <> :disabled \
+                     AND (attribute_not_exists(access_keys) OR access_keys < :limit)",
                 )
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":disabled", s(UserStatus::Disabled.as_str()))
+                .expression_attribute_values(":id", AttributeValue::Ss(vec![key.id.clone()]))
                 .expression_attribute_values(":one", n(1))
                 .expression_attribute_values(":limit", n(limit))
                 .build()
@@ -1508,7 +1596,15 @@ impl Store for DynamoStore {
             };
             match cancellation(&error) {
                 Some(reasons) if reasons.first() == Some(&CONDITION_FAILED) => {
-                    return Err(Error::TooManyAccessKeys { limit });
+                    let usable = self
+                        .user_by_id(&key.user_id)
+                        .await?
+                        .is_some_and(|user| user.status != UserStatus::Disabled);
+                    return Err(if usable {
+                        Error::TooManyAccessKeys { limit }
+                    } else {
+                        Error::Unauthorized
+                    });
                 }
                 Some(reasons)
                     if reasons.contains(&TRANSACTION_CONFLICT) && attempt < MAX_ATTEMPTS =>
@@ -1529,29 +1625,11 @@ impl Store for DynamoStore {
     }
 
     async fn access_keys_of(&self, user_id: &str) -> Result<Vec<AccessKey>> {
-        let mut keys = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI1)
-                .key_condition_expression("gsi1pk = :user AND begins_with(gsi1sk, :key)")
-                .expression_attribute_values(":user", s(user_pk(user_id)))
-                .expression_attribute_values(":key", s("ACCESSKEY#"))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in page.items() {
-                keys.push(access_key_from_item(item)?);
-            }
-            start = page.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok(keys);
-            }
-        }
+        self.index_partition(&user_pk(user_id), "ACCESSKEY#", true)
+            .await?
+            .iter()
+            .map(access_key_from_item)
+            .collect()
     }
 
     async fn delete_access_key(&self, user_id: &str, id: &str) -> Result<bool> {
@@ -1568,9 +1646,10 @@ impl Store for DynamoStore {
                 .table_name(&self.table)
                 .key("pk", s(user_pk(user_id)))
                 .key("sk", s("USER"))
-                .update_expression("ADD access_keys :minus_one")
+                .update_expression("ADD access_keys :minus_one DELETE access_key_ids :id")
                 .condition_expression("attribute_exists(pk)")
                 .expression_attribute_values(":minus_one", n(-1))
+                .expression_attribute_values(":id", AttributeValue::Ss(vec![id.to_owned()]))
                 .build()
                 .map_err(Error::internal)?;
             let written = self
@@ -1633,9 +1712,24 @@ impl Store for DynamoStore {
             Some(_) => (&["pk", "sk"], "user"),
             None => (&["pk", "sk", "gsi1pk", "gsi1sk"], "all"),
         };
+        // The cursor must be from this very listing (one user's, or everyone's).
+        let partition = match &query.user_id {
+            Some(user_id) => ("pk", format!("AUDIT#{user_id}")),
+            None => ("gsi1pk", AUDIT_PARTITION.to_owned()),
+        };
         let start = match &query.cursor {
             Some(cursor) => match cursor_key(cursor, expected)? {
-                (p, key) if p == phase => Some(key),
+                (p, key)
+                    if p == phase
+                        && key.get(partition.0).and_then(|v| v.as_s().ok())
+                            == Some(&partition.1)
+                        && key
+                            .get("pk")
+                            .and_then(|v| v.as_s().ok())
+                            .is_some_and(|pk| pk.starts_with("AUDIT#")) =>
+                {
+                    Some(key)
+                }
                 _ => {
                     return Err(Error::invalid_field(
                         "cursor",
@@ -1961,29 +2055,11 @@ impl Store for DynamoStore {
     /// From the index, so eventually consistent: a session begun a moment ago may be missing
     /// from the list for that moment. Nothing is decided on this list.
     async fn sessions_of(&self, user_id: &str) -> Result<Vec<Session>> {
-        let mut sessions = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI1)
-                .key_condition_expression("gsi1pk = :user AND begins_with(gsi1sk, :session)")
-                .expression_attribute_values(":user", s(user_pk(user_id)))
-                .expression_attribute_values(":session", s("SESSION#"))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in page.items() {
-                sessions.push(session_from_item(item)?);
-            }
-            start = page.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok(sessions);
-            }
-        }
+        self.index_partition(&user_pk(user_id), "SESSION#", true)
+            .await?
+            .iter()
+            .map(session_from_item)
+            .collect()
     }
 
     async fn end_all_sessions(&self, user_id: &str) -> Result<()> {
@@ -2017,19 +2093,49 @@ impl Store for DynamoStore {
 
     #[tracing::instrument(skip_all, fields(user_id = %link.user_id), err)]
     async fn link_identity(&self, link: &IdentityLink) -> Result<bool> {
-        let linked = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(identity_item(link)))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match linked {
-            Ok(_) => Ok(true),
-            Err(e) if condition_failed(&e) => Ok(false),
-            Err(e) => Err(sdk_error(e)),
+        // The link and its mirror on the account (which erasing the account reads), only to an
+        // account that is there and not disabled.
+        for attempt in 1..=MAX_ATTEMPTS {
+            let mirror = Update::builder()
+                .table_name(&self.table)
+                .key("pk", s(user_pk(&link.user_id)))
+                .key("sk", s("USER"))
+                .update_expression("ADD identity_keys :key")
+                .condition_expression("attribute_exists(pk) AND #status <> :disabled")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(
+                    ":key",
+                    AttributeValue::Ss(vec![identity_pk(link.provider, &link.subject)]),
+                )
+                .expression_attribute_values(":disabled", s(UserStatus::Disabled.as_str()))
+                .build()
+                .map_err(Error::internal)?;
+            let written = self
+                .client
+                .transact_write_items()
+                .transact_items(put(
+                    &self.table,
+                    identity_item(link),
+                    "attribute_not_exists(pk)",
+                )?)
+                .transact_items(TransactWriteItem::builder().update(mirror).build())
+                .send()
+                .await;
+            let Err(error) = written else {
+                return Ok(true);
+            };
+            match cancellation(&error) {
+                // Linked already, or the account is gone or disabled meanwhile.
+                Some(reasons) if reasons.contains(&CONDITION_FAILED) => return Ok(false),
+                Some(reasons)
+                    if reasons.contains(&TRANSACTION_CONFLICT) && attempt < MAX_ATTEMPTS =>
+                {
+                    back_off(attempt).await;
+                }
+                _ => return Err(sdk_error(error)),
+            }
         }
+        Err(contended("identity link"))
     }
 
     async fn identity(&self, provider: Provider, subject: &str) -> Result<Option<IdentityLink>> {
@@ -2042,36 +2148,20 @@ impl Store for DynamoStore {
 
     /// From the index, so eventually consistent; sign-in decides on `identity`, never on this.
     async fn identities_of(&self, user_id: &str) -> Result<Vec<IdentityLink>> {
-        let mut links = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI1)
-                .key_condition_expression("gsi1pk = :user AND begins_with(gsi1sk, :identity)")
-                .expression_attribute_values(":user", s(user_pk(user_id)))
-                .expression_attribute_values(":identity", s("IDENTITY#"))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            for item in page.items() {
-                links.push(identity_from_item(item)?);
-            }
-            start = page.last_evaluated_key().cloned();
-            if start.is_none() {
-                links.sort_by(|a, b| {
-                    (a.created_at, a.provider.as_str(), &a.subject).cmp(&(
-                        b.created_at,
-                        b.provider.as_str(),
-                        &b.subject,
-                    ))
-                });
-                return Ok(links);
-            }
-        }
+        let mut links = self
+            .index_partition(&user_pk(user_id), "IDENTITY#", true)
+            .await?
+            .iter()
+            .map(identity_from_item)
+            .collect::<Result<Vec<_>>>()?;
+        links.sort_by(|a, b| {
+            (a.created_at, a.provider.as_str(), &a.subject).cmp(&(
+                b.created_at,
+                b.provider.as_str(),
+                &b.subject,
+            ))
+        });
+        Ok(links)
     }
 
     async fn create_pending_sign_in(&self, pending: &PendingSignIn) -> Result<()> {

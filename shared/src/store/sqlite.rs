@@ -643,18 +643,29 @@ impl Store for SqliteStore {
     async fn list_users(&self, query: &UserQuery) -> Result<Page<User>> {
         let query = query.clone();
         self.call(move |conn| {
-            let after = match &query.cursor {
-                None => String::new(),
-                Some(cursor) => decode_cursor(cursor)?
-                    .get("after")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned)
-                    .ok_or_else(|| {
-                        Error::invalid_field("cursor", "is not a cursor this server gave")
-                    })?,
-            };
             let prefix = query.prefix.clone().unwrap_or_default();
             let status = query.status.map(UserStatus::as_str);
+            // A cursor holds where the listing stopped and what it listed: one from another
+            // search is refused.
+            let after = match &query.cursor {
+                None => String::new(),
+                Some(cursor) => {
+                    let value = decode_cursor(cursor)?;
+                    let same_search = value.get("q").and_then(|v| v.as_str())
+                        == Some(prefix.as_str())
+                        && value.get("status").and_then(|v| v.as_str())
+                            == Some(status.unwrap_or(""));
+                    match value.get("after").and_then(|v| v.as_str()) {
+                        Some(after) if same_search => after.to_owned(),
+                        _ => {
+                            return Err(Error::invalid_field(
+                                "cursor",
+                                "is not a cursor this server gave",
+                            ));
+                        }
+                    }
+                }
+            };
             let mut statement = conn
                 .prepare(&format!(
                     "SELECT {USER_COLUMNS} FROM users WHERE email_key > ?1 \
@@ -673,9 +684,13 @@ impl Store for SqliteStore {
                 .map_err(sql)?;
             let next_cursor = if users.len() > query.limit {
                 users.truncate(query.limit);
-                users
-                    .last()
-                    .map(|u| encode_cursor(&serde_json::json!({ "after": u.email.key() })))
+                users.last().map(|u| {
+                    encode_cursor(&serde_json::json!({
+                        "after": u.email.key(),
+                        "q": prefix,
+                        "status": status.unwrap_or(""),
+                    }))
+                })
             } else {
                 None
             };
@@ -833,6 +848,16 @@ impl Store for SqliteStore {
         let key = key.clone();
         self.call(move |conn| {
             let tx = conn.transaction().map_err(sql)?;
+            let usable: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND status != 'disabled')",
+                    [&key.user_id],
+                    |row| row.get(0),
+                )
+                .map_err(sql)?;
+            if !usable {
+                return Err(Error::Unauthorized);
+            }
             let held: u32 = tx
                 .query_row(
                     "SELECT COUNT(*) FROM access_keys WHERE user_id = ?1",
@@ -1314,7 +1339,23 @@ impl Store for SqliteStore {
     #[tracing::instrument(skip_all, fields(user_id = %link.user_id), err)]
     async fn link_identity(&self, link: &IdentityLink) -> Result<bool> {
         let link = link.clone();
-        self.call(move |conn| insert_identity(conn, &link)).await
+        self.call(move |conn| {
+            let tx = conn.transaction().map_err(sql)?;
+            // Only to an account that is there and not disabled (it may be being deleted).
+            let usable: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND status != 'disabled')",
+                    [&link.user_id],
+                    |row| row.get(0),
+                )
+                .map_err(sql)?;
+            if !usable || !insert_identity(&tx, &link)? {
+                return Ok(false);
+            }
+            tx.commit().map_err(sql)?;
+            Ok(true)
+        })
+        .await
     }
 
     async fn identity(&self, provider: Provider, subject: &str) -> Result<Option<IdentityLink>> {
