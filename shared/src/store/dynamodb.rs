@@ -1307,7 +1307,13 @@ impl Store for DynamoStore {
                 .index_name(index)
                 .expression_attribute_names("#pk", pk)
                 .expression_attribute_values(":users", s(USERS_PARTITION))
-                .limit(READ_PER_QUERY)
+                // Unfiltered email listing reads just what the page needs; a filter or the
+                // username phase (which skips users listed by email) reads ahead.
+                .limit(if query.status.is_none() && phase == EMAIL {
+                    (query.limit - users.len()).clamp(1, READ_PER_QUERY as usize) as i32
+                } else {
+                    READ_PER_QUERY
+                })
                 .set_exclusive_start_key(start.take());
             request = if prefix.is_empty() {
                 request.key_condition_expression("#pk = :users")
