@@ -6,14 +6,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use portcullis::Error;
+use portcullis::access_keys::AccessKey;
+use portcullis::audit::AuditEvent;
 use portcullis::clock::UnixTime;
 use portcullis::email::Email;
+use portcullis::invitations::{Invitation, InvitationUse};
 use portcullis::lockout::{LockoutPolicy, LockoutRecord};
 use portcullis::oauth::{IdentityLink, PendingSignIn, Provider};
 use portcullis::one_time_token::{OneTimeToken, TokenPurpose};
 use portcullis::secret::Secret;
 use portcullis::session::Session;
-use portcullis::store::Store;
+use portcullis::store::{EventQuery, Store, UserQuery};
 use portcullis::tokens::SigningKeyRecord;
 use portcullis::user::{User, UserStatus};
 use portcullis::username::Username;
@@ -646,8 +649,335 @@ async fn sign_ins_are_consumed_once_before_they_expire(backend: Backend) {
     assert_eq!(consumed, vec![live]);
 }
 
+fn invitation(email: Option<&str>, valid_until: i64) -> Invitation {
+    let token = portcullis::tokens::OpaqueToken::generate();
+    Invitation {
+        id: portcullis::invitations::id_of(&token.digest),
+        digest: token.digest,
+        email: email.map(|e| Email::parse(e).unwrap()),
+        roles: vec!["user".into(), "staff".into()],
+        created_by: "admin-1".into(),
+        created_at: UnixTime(100),
+        expires_at: UnixTime(valid_until),
+        used_at: None,
+        used_by: None,
+    }
+}
+
+fn claim(invitation: &Invitation, email: &str, now: i64) -> InvitationUse {
+    InvitationUse {
+        id: invitation.id.clone(),
+        digest: invitation.digest.clone(),
+        email_key: email.to_lowercase(),
+        now: UnixTime(now),
+    }
+}
+
+async fn invitations_are_used_once_by_their_email_before_they_expire(backend: Backend) {
+    let f = open(backend).await;
+    let bound_email = unique_email("bound");
+    let bound = invitation(Some(&bound_email), 1_000);
+    let open_one = invitation(None, 1_000);
+    f.store.create_invitation(&bound).await.unwrap();
+    f.store.create_invitation(&open_one).await.unwrap();
+    assert_eq!(
+        f.store.invitation(&bound.id).await.unwrap(),
+        Some(bound.clone())
+    );
+    assert_eq!(f.store.invitations().await.unwrap().len(), 2);
+
+    // Another email, an expired one, a wrong digest: nothing is written.
+    let stranger = user(&unique_email("stranger"), &name());
+    let refused = f
+        .store
+        .create_invited_user(&stranger, &claim(&bound, stranger.email.as_str(), 500))
+        .await;
+    assert!(
+        matches!(refused, Err(Error::InvitationInvalid)),
+        "{refused:?}"
+    );
+    let late = user(&bound_email, &name());
+    let expired = f
+        .store
+        .create_invited_user(&late, &claim(&bound, &bound_email, 1_000))
+        .await;
+    assert!(matches!(expired, Err(Error::InvitationInvalid)));
+    let mut forged = claim(&open_one, &bound_email, 500);
+    forged.digest = "0".repeat(64);
+    assert!(matches!(
+        f.store.create_invited_user(&late, &forged).await,
+        Err(Error::InvitationInvalid)
+    ));
+    assert!(f.store.user_by_id(&late.id).await.unwrap().is_none());
+
+    // The bound email uses it once; it is then marked used by that account.
+    let invited = user(&bound_email.to_uppercase(), &name());
+    f.store
+        .create_invited_user(&invited, &claim(&bound, &bound_email, 500))
+        .await
+        .unwrap();
+    let used = f.store.invitation(&bound.id).await.unwrap().unwrap();
+    assert_eq!(
+        (used.used_at, used.used_by.as_deref()),
+        (Some(UnixTime(500)), Some(invited.id.as_str()))
+    );
+    let again = user(&unique_email("again"), &name());
+    assert!(matches!(
+        f.store
+            .create_invited_user(&again, &claim(&bound, &bound_email, 501))
+            .await,
+        Err(Error::InvitationInvalid)
+    ));
+
+    // Racing for one open invitation: exactly one account.
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let store = f.store.clone();
+            let racer = user(&unique_email("racer"), &name());
+            let claim = claim(&open_one, racer.email.as_str(), 500);
+            tokio::spawn(async move { store.create_invited_user(&racer, &claim).await })
+        })
+        .collect();
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => won += 1,
+            Err(Error::InvitationInvalid) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    assert!(f.store.delete_invitation(&open_one.id).await.unwrap());
+    assert!(!f.store.delete_invitation(&open_one.id).await.unwrap());
+}
+
+fn access_key(owner: &User, at: i64) -> AccessKey {
+    AccessKey {
+        id: format!(
+            "PCAK{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..16].to_uppercase()
+        ),
+        user_id: owner.id.clone(),
+        secret_digest: portcullis::tokens::digest(&name()),
+        created_at: UnixTime(at),
+        last_used_at: None,
+    }
+}
+
+async fn access_keys_are_limited_and_belong_to_their_owner(backend: Backend) {
+    let f = open(backend).await;
+    let owner = user(&unique_email("keys"), &name());
+    let other = user(&unique_email("other"), &name());
+    f.store.create_user(&owner).await.unwrap();
+    f.store.create_user(&other).await.unwrap();
+
+    // Eight at once against a limit of three: exactly three are kept.
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = f.store.clone();
+            let key = access_key(&owner, 100 + i);
+            tokio::spawn(async move { store.create_access_key(&key, 3).await })
+        })
+        .collect();
+    let mut kept = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => kept += 1,
+            Err(Error::TooManyAccessKeys { limit: 3 }) => {}
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(kept, 3);
+    let keys = f.store.access_keys_of(&owner.id).await.unwrap();
+    assert_eq!(keys.len(), 3);
+    assert!(
+        keys.windows(2).all(|w| w[0].created_at <= w[1].created_at),
+        "oldest first"
+    );
+
+    let first = keys[0].clone();
+    assert_eq!(
+        f.store.access_key(&first.id).await.unwrap(),
+        Some(first.clone())
+    );
+    f.store
+        .touch_access_key(&first.id, UnixTime(900))
+        .await
+        .unwrap();
+    assert_eq!(
+        f.store
+            .access_key(&first.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_used_at,
+        Some(UnixTime(900))
+    );
+    assert!(
+        !f.store
+            .delete_access_key(&other.id, &first.id)
+            .await
+            .unwrap(),
+        "not theirs"
+    );
+    assert!(
+        f.store
+            .delete_access_key(&owner.id, &first.id)
+            .await
+            .unwrap()
+    );
+    assert!(f.store.access_key(&first.id).await.unwrap().is_none());
+    // A slot is free again.
+    f.store
+        .create_access_key(&access_key(&owner, 200), 3)
+        .await
+        .unwrap();
+    assert!(matches!(
+        f.store.create_access_key(&access_key(&owner, 201), 3).await,
+        Err(Error::TooManyAccessKeys { .. })
+    ));
+}
+
+async fn users_list_in_pages_by_email_and_username(backend: Backend) {
+    let f = open(backend).await;
+    let tag = format!("ls{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let mut expected = BTreeSet::new();
+    for i in 0..5 {
+        let mut account = user(&format!("{tag}-{i}@example.com"), &name());
+        if i == 4 {
+            account.status = UserStatus::Disabled;
+        }
+        f.store.create_user(&account).await.unwrap();
+        expected.insert(account.id);
+    }
+    // Found by username only.
+    let by_name = user(&unique_email("zz"), &format!("{tag}-name"));
+    f.store.create_user(&by_name).await.unwrap();
+    expected.insert(by_name.id.clone());
+
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    for _ in 0..10 {
+        let page = f
+            .store
+            .list_users(&UserQuery {
+                prefix: Some(tag.clone()),
+                status: None,
+                limit: 2,
+                cursor: cursor.clone(),
+            })
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 2);
+        seen.extend(page.items.into_iter().map(|u| u.id));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), expected.len(), "each once");
+    assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), expected);
+
+    let disabled = f
+        .store
+        .list_users(&UserQuery {
+            prefix: Some(tag.clone()),
+            status: Some(UserStatus::Disabled),
+            limit: 10,
+            cursor: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(disabled.items.len(), 1);
+    assert_eq!(
+        disabled.items[0].email.as_str(),
+        format!("{tag}-4@example.com")
+    );
+}
+
+fn event(user_id: Option<&str>, at: i64) -> AuditEvent {
+    AuditEvent {
+        id: uuid::Uuid::new_v4().to_string(),
+        at: UnixTime(at),
+        kind: "login_failed".into(),
+        user_id: user_id.map(str::to_owned),
+        ip: Some("203.0.113.9".into()),
+        user_agent: None,
+        detail: portcullis::audit::detail(&[("method", "password".into())]),
+        expires_at: UnixTime(at + 1_000_000),
+    }
+}
+
+async fn audit_events_page_newest_first(backend: Backend) {
+    let f = open(backend).await;
+    let mut mine = Vec::new();
+    for at in [10, 20, 20, 30, 40] {
+        let e = event(Some("user-a"), at);
+        f.store.record_event(&e).await.unwrap();
+        mine.push(e);
+    }
+    f.store
+        .record_event(&event(Some("user-b"), 25))
+        .await
+        .unwrap();
+    f.store.record_event(&event(None, 35)).await.unwrap();
+
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    for _ in 0..10 {
+        let page = f
+            .store
+            .events(&EventQuery {
+                user_id: Some("user-a".into()),
+                limit: 2,
+                cursor: cursor.clone(),
+            })
+            .await
+            .unwrap();
+        seen.extend(page.items);
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 5);
+    assert!(seen.windows(2).all(|w| w[0].at >= w[1].at), "newest first");
+    assert_eq!(
+        seen.iter().map(|e| e.id.clone()).collect::<BTreeSet<_>>(),
+        mine.iter().map(|e| e.id.clone()).collect()
+    );
+    assert_eq!(seen[0], mine[4]);
+
+    let all = f
+        .store
+        .events(&EventQuery {
+            user_id: None,
+            limit: 100,
+            cursor: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.items.len(), 7);
+    let stray = f
+        .store
+        .events(&EventQuery {
+            user_id: Some("user-b".into()),
+            limit: 100,
+            cursor: Some("bm90LWEtY3Vyc29y".into()),
+        })
+        .await;
+    assert!(
+        matches!(stray, Err(Error::InvalidRequest { .. })),
+        "{stray:?}"
+    );
+}
+
 on_both_stores!(
     identities_link_once_and_list_per_user,
+    invitations_are_used_once_by_their_email_before_they_expire,
+    access_keys_are_limited_and_belong_to_their_owner,
+    users_list_in_pages_by_email_and_username,
+    audit_events_page_newest_first,
     concurrent_links_of_one_identity_make_one,
     accounts_made_with_an_identity_are_all_or_nothing,
     sign_ins_are_consumed_once_before_they_expire,
