@@ -244,6 +244,41 @@ impl DynamoStore {
         Ok(output.item().cloned())
     }
 
+    /// Writes `items` as one transaction, trying again with back-off while it only loses to
+    /// concurrent transactions (503 when that goes on). `Ok(None)` when written; `Ok(Some(_))`
+    /// when a condition failed, for the caller to say what that means.
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+        what: &str,
+    ) -> Result<Option<Cancelled>> {
+        for attempt in 1..=MAX_ATTEMPTS {
+            let written = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let Err(error) = written else {
+                return Ok(None);
+            };
+            match cancellation(&error) {
+                Some(reasons) if reasons.contains(&CONDITION_FAILED) => {
+                    return Ok(Some(Cancelled(
+                        reasons.into_iter().map(str::to_owned).collect(),
+                    )));
+                }
+                Some(reasons)
+                    if reasons.contains(&TRANSACTION_CONFLICT) && attempt < MAX_ATTEMPTS =>
+                {
+                    back_off(attempt).await;
+                }
+                _ => return Err(sdk_error(error)),
+            }
+        }
+        Err(contended(what))
+    }
+
     /// The account write of signup: the email and username claims and the account, each
     /// conditional on being new, (for an invited signup) the invitation marked used by it,
     /// conditional on being usable, and (for a provider sign-in) the identity link, conditional on
@@ -271,71 +306,52 @@ impl DynamoStore {
                 AttributeValue::Ss(vec![identity_pk(link.provider, &link.subject)]),
             );
         }
-        for attempt in 1..=MAX_ATTEMPTS {
-            let mut write = self.client.transact_write_items();
-            if let Some(used) = invitation {
-                let update = Update::builder()
-                    .table_name(&self.table)
-                    .key("pk", s(invitation_pk(&used.id)))
-                    .key("sk", s("INVITATION"))
-                    .update_expression("SET used_at = :now, used_by = :user")
-                    .condition_expression(
-                        "attribute_exists(pk) AND digest = :digest AND attribute_not_exists(used_at) \
-                         AND valid_until > :now \
-                         AND (attribute_not_exists(email_key) OR email_key = :email)",
-                    )
-                    .expression_attribute_values(":now", n(used.now.seconds()))
-                    .expression_attribute_values(":user", s(&user.id))
-                    .expression_attribute_values(":digest", s(&used.digest))
-                    .expression_attribute_values(":email", s(&used.email_key))
-                    .build()
-                    .map_err(Error::internal)?;
-                write = write.transact_items(TransactWriteItem::builder().update(update).build());
-            }
-            write = write
-                .transact_items(put(
-                    &self.table,
-                    claim(email_pk(user.email.key()), "EMAIL"),
-                    absent,
-                )?)
-                .transact_items(put(
-                    &self.table,
-                    claim(username_pk(user.username.key()), "USERNAME"),
-                    absent,
-                )?)
-                .transact_items(put(&self.table, account.clone(), absent)?);
-            if let Some(link) = link {
-                write = write.transact_items(put(&self.table, identity_item(link), absent)?);
-            }
-            let Err(error) = write.send().await else {
-                return Ok(true);
-            };
-            match cancellation(&error) {
-                // The identity first: a concurrent sign-in with it made the account already.
-                Some(reasons)
-                    if link.is_some() && reasons.get(offset + 3) == Some(&CONDITION_FAILED) =>
-                {
-                    return Ok(false);
-                }
-                // Then the same precedence as every store: the invitation, email, username.
-                Some(reasons) if offset == 1 && reasons.first() == Some(&CONDITION_FAILED) => {
-                    return Err(Error::InvitationInvalid);
-                }
-                Some(reasons) if reasons.get(offset) == Some(&CONDITION_FAILED) => {
-                    return Err(Error::EmailTaken);
-                }
-                Some(reasons) if reasons.get(offset + 1) == Some(&CONDITION_FAILED) => {
-                    return Err(Error::UsernameTaken);
-                }
-                Some(reasons)
-                    if reasons.contains(&TRANSACTION_CONFLICT) && attempt < MAX_ATTEMPTS =>
-                {
-                    back_off(attempt).await;
-                }
-                _ => return Err(sdk_error(error)),
-            }
+        let mut items = Vec::new();
+        if let Some(used) = invitation {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .key("pk", s(invitation_pk(&used.id)))
+                .key("sk", s("INVITATION"))
+                .update_expression("SET used_at = :now, used_by = :user")
+                .condition_expression(
+                    "attribute_exists(pk) AND digest = :digest AND attribute_not_exists(used_at) \
+                     AND valid_until > :now \
+                     AND (attribute_not_exists(email_key) OR email_key = :email)",
+                )
+                .expression_attribute_values(":now", n(used.now.seconds()))
+                .expression_attribute_values(":user", s(&user.id))
+                .expression_attribute_values(":digest", s(&used.digest))
+                .expression_attribute_values(":email", s(&used.email_key))
+                .build()
+                .map_err(Error::internal)?;
+            items.push(TransactWriteItem::builder().update(update).build());
         }
-        Err(contended("account claims"))
+        items.push(put(
+            &self.table,
+            claim(email_pk(user.email.key()), "EMAIL"),
+            absent,
+        )?);
+        items.push(put(
+            &self.table,
+            claim(username_pk(user.username.key()), "USERNAME"),
+            absent,
+        )?);
+        items.push(put(&self.table, account, absent)?);
+        if let Some(link) = link {
+            items.push(put(&self.table, identity_item(link), absent)?);
+        }
+        match self.transact(items, "account claims").await? {
+            None => Ok(true),
+            // The identity first: a concurrent sign-in with it made the account already.
+            Some(cancelled) if link.is_some() && cancelled.failed(offset + 3) => Ok(false),
+            // Then the same precedence as every store: the invitation, email, username.
+            Some(cancelled) if offset == 1 && cancelled.failed(0) => Err(Error::InvitationInvalid),
+            Some(cancelled) if cancelled.failed(offset) => Err(Error::EmailTaken),
+            Some(cancelled) if cancelled.failed(offset + 1) => Err(Error::UsernameTaken),
+            Some(_) => Err(Error::internal(
+                "an account write failed an unexpected condition",
+            )),
+        }
     }
 
     /// An active admin other than `user_id`, from the users index (eventually consistent: the
@@ -1094,6 +1110,16 @@ fn contended(what: &str) -> Error {
     }
 }
 
+/// Why a transaction was cancelled: each item's reason, in the order the items were given.
+struct Cancelled(Vec<String>);
+
+impl Cancelled {
+    /// Whether the condition of the item at `index` failed.
+    fn failed(&self, index: usize) -> bool {
+        self.0.get(index).is_some_and(|r| r == CONDITION_FAILED)
+    }
+}
+
 fn put(table: &str, item: Item, condition: &str) -> Result<TransactWriteItem> {
     let put = Put::builder()
         .table_name(table)
@@ -1426,10 +1452,7 @@ impl Store for DynamoStore {
                 .expression_attribute_values(":was_epoch", n(before.session_epoch))
                 .build()
                 .map_err(Error::internal)?;
-            let mut write = self
-                .client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().update(change).build());
+            let mut items = vec![TransactWriteItem::builder().update(change).build()];
             if let Some(witness) = &witness {
                 let check = ConditionCheck::builder()
                     .table_name(&self.table)
@@ -1442,23 +1465,14 @@ impl Store for DynamoStore {
                     .expression_attribute_values(":active", s(UserStatus::Active.as_str()))
                     .build()
                     .map_err(Error::internal)?;
-                write = write
-                    .transact_items(TransactWriteItem::builder().condition_check(check).build());
+                items.push(TransactWriteItem::builder().condition_check(check).build());
             }
-            let Err(error) = write.send().await else {
+            if self.transact(items, "account update").await?.is_none() {
                 return Ok(Some(after));
-            };
-            match cancellation(&error) {
-                // The account or the other admin changed meanwhile: decide again on what is
-                // there now.
-                Some(reasons)
-                    if reasons.contains(&CONDITION_FAILED)
-                        || reasons.contains(&TRANSACTION_CONFLICT) =>
-                {
-                    back_off(attempt).await;
-                }
-                _ => return Err(sdk_error(error)),
             }
+            // The account or the other admin changed meanwhile: decide again on what is there
+            // now.
+            back_off(attempt).await;
         }
         Err(contended("account update"))
     }
@@ -1568,59 +1582,46 @@ impl Store for DynamoStore {
 
     #[tracing::instrument(skip_all, fields(user_id = %key.user_id), err)]
     async fn create_access_key(&self, key: &AccessKey, limit: u32) -> Result<()> {
-        for attempt in 1..=MAX_ATTEMPTS {
-            // The account counts its keys: the count and the key are written together.
-            let count = Update::builder()
-                .table_name(&self.table)
-                .key("pk", s(user_pk(&key.user_id)))
-                .key("sk", s("USER"))
-                .update_expression("ADD access_keys :one, access_key_ids :id")
-                .condition_expression(
-                    "attribute_exists(pk) AND #status <> :disabled \
-                     AND (attribute_not_exists(access_keys) OR access_keys < :limit)",
-                )
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":disabled", s(UserStatus::Disabled.as_str()))
-                .expression_attribute_values(":id", AttributeValue::Ss(vec![key.id.clone()]))
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":limit", n(limit))
-                .build()
-                .map_err(Error::internal)?;
-            let written = self
-                .client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().update(count).build())
-                .transact_items(put(
-                    &self.table,
-                    access_key_item(key),
-                    "attribute_not_exists(pk)",
-                )?)
-                .send()
-                .await;
-            let Err(error) = written else {
-                return Ok(());
-            };
-            match cancellation(&error) {
-                Some(reasons) if reasons.first() == Some(&CONDITION_FAILED) => {
-                    let usable = self
-                        .user_by_id(&key.user_id)
-                        .await?
-                        .is_some_and(|user| user.status != UserStatus::Disabled);
-                    return Err(if usable {
-                        Error::TooManyAccessKeys { limit }
-                    } else {
-                        Error::Unauthorized
-                    });
-                }
-                Some(reasons)
-                    if reasons.contains(&TRANSACTION_CONFLICT) && attempt < MAX_ATTEMPTS =>
-                {
-                    back_off(attempt).await;
-                }
-                _ => return Err(sdk_error(error)),
+        // The account counts its keys: the count and the key are written together.
+        let count = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(user_pk(&key.user_id)))
+            .key("sk", s("USER"))
+            .update_expression("ADD access_keys :one, access_key_ids :id")
+            .condition_expression(
+                "attribute_exists(pk) AND #status <> :disabled \
+                 AND (attribute_not_exists(access_keys) OR access_keys < :limit)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":disabled", s(UserStatus::Disabled.as_str()))
+            .expression_attribute_values(":id", AttributeValue::Ss(vec![key.id.clone()]))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":limit", n(limit))
+            .build()
+            .map_err(Error::internal)?;
+        let items = vec![
+            TransactWriteItem::builder().update(count).build(),
+            put(
+                &self.table,
+                access_key_item(key),
+                "attribute_not_exists(pk)",
+            )?,
+        ];
+        match self.transact(items, "access key").await? {
+            None => Ok(()),
+            Some(cancelled) if cancelled.failed(0) => {
+                let usable = self
+                    .user_by_id(&key.user_id)
+                    .await?
+                    .is_some_and(|user| user.status != UserStatus::Disabled);
+                Err(if usable {
+                    Error::TooManyAccessKeys { limit }
+                } else {
+                    Error::Unauthorized
+                })
             }
+            Some(_) => Err(Error::internal("an access key id was reused")),
         }
-        Err(contended("access key"))
     }
 
     async fn access_key(&self, id: &str) -> Result<Option<AccessKey>> {
@@ -1639,46 +1640,29 @@ impl Store for DynamoStore {
     }
 
     async fn delete_access_key(&self, user_id: &str, id: &str) -> Result<bool> {
-        for attempt in 1..=MAX_ATTEMPTS {
-            let key = aws_sdk_dynamodb::types::Delete::builder()
-                .table_name(&self.table)
-                .key("pk", s(access_key_pk(id)))
-                .key("sk", s("ACCESSKEY"))
-                .condition_expression("user_id = :user")
-                .expression_attribute_values(":user", s(user_id))
-                .build()
-                .map_err(Error::internal)?;
-            let count = Update::builder()
-                .table_name(&self.table)
-                .key("pk", s(user_pk(user_id)))
-                .key("sk", s("USER"))
-                .update_expression("ADD access_keys :minus_one DELETE access_key_ids :id")
-                .condition_expression("attribute_exists(pk)")
-                .expression_attribute_values(":minus_one", n(-1))
-                .expression_attribute_values(":id", AttributeValue::Ss(vec![id.to_owned()]))
-                .build()
-                .map_err(Error::internal)?;
-            let written = self
-                .client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().delete(key).build())
-                .transact_items(TransactWriteItem::builder().update(count).build())
-                .send()
-                .await;
-            let Err(error) = written else {
-                return Ok(true);
-            };
-            match cancellation(&error) {
-                Some(reasons) if reasons.contains(&CONDITION_FAILED) => return Ok(false),
-                Some(reasons)
-                    if reasons.contains(&TRANSACTION_CONFLICT) && attempt < MAX_ATTEMPTS =>
-                {
-                    back_off(attempt).await;
-                }
-                _ => return Err(sdk_error(error)),
-            }
-        }
-        Err(contended("access key"))
+        let key = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .key("pk", s(access_key_pk(id)))
+            .key("sk", s("ACCESSKEY"))
+            .condition_expression("user_id = :user")
+            .expression_attribute_values(":user", s(user_id))
+            .build()
+            .map_err(Error::internal)?;
+        let count = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(user_pk(user_id)))
+            .key("sk", s("USER"))
+            .update_expression("ADD access_keys :minus_one DELETE access_key_ids :id")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":minus_one", n(-1))
+            .expression_attribute_values(":id", AttributeValue::Ss(vec![id.to_owned()]))
+            .build()
+            .map_err(Error::internal)?;
+        let items = vec![
+            TransactWriteItem::builder().delete(key).build(),
+            TransactWriteItem::builder().update(count).build(),
+        ];
+        Ok(self.transact(items, "access key").await?.is_none())
     }
 
     async fn touch_access_key(&self, id: &str, now: UnixTime) -> Result<()> {
@@ -1948,31 +1932,18 @@ impl Store for DynamoStore {
 
     async fn create_session(&self, session: &Session) -> Result<()> {
         let absent = "attribute_not_exists(pk)";
-        for attempt in 1..=MAX_ATTEMPTS {
-            let written = self
-                .client
-                .transact_write_items()
-                .transact_items(put(&self.table, session_item(session), absent)?)
-                .transact_items(put(
-                    &self.table,
-                    refresh_item(&session.refresh_digest, session, session.created_at),
-                    absent,
-                )?)
-                .send()
-                .await;
-            let Err(error) = written else {
-                return Ok(());
-            };
-            match cancellation(&error) {
-                Some(reasons)
-                    if reasons.contains(&TRANSACTION_CONFLICT) && attempt < MAX_ATTEMPTS =>
-                {
-                    back_off(attempt).await;
-                }
-                _ => return Err(sdk_error(error)),
-            }
+        let items = vec![
+            put(&self.table, session_item(session), absent)?,
+            put(
+                &self.table,
+                refresh_item(&session.refresh_digest, session, session.created_at),
+                absent,
+            )?,
+        ];
+        match self.transact(items, "a new session").await? {
+            None => Ok(()),
+            Some(_) => Err(Error::internal("a session id or refresh token was reused")),
         }
-        Err(contended("a new session"))
     }
 
     async fn session(&self, id: &str) -> Result<Option<Session>> {
@@ -1998,45 +1969,32 @@ impl Store for DynamoStore {
         to: &str,
         now: UnixTime,
     ) -> Result<bool> {
-        for attempt in 1..=MAX_ATTEMPTS {
-            let swap = aws_sdk_dynamodb::types::Update::builder()
-                .table_name(&self.table)
-                .key("pk", s(session_pk(&session.id)))
-                .key("sk", s("SESSION"))
-                .update_expression(
-                    "SET previous_digest = :from, refresh_digest = :to, rotated_at = :now, last_used_at = :now",
-                )
-                .condition_expression("refresh_digest = :from AND attribute_not_exists(revoked_at)")
-                .expression_attribute_values(":from", s(from))
-                .expression_attribute_values(":to", s(to))
-                .expression_attribute_values(":now", n(now.seconds()))
-                .build()
-                .map_err(Error::internal)?;
-            let written = self
-                .client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().update(swap).build())
-                .transact_items(put(
-                    &self.table,
-                    refresh_item(to, session, now),
-                    "attribute_not_exists(pk)",
-                )?)
-                .send()
-                .await;
-            let Err(error) = written else {
-                return Ok(true);
-            };
-            match cancellation(&error) {
-                Some(reasons) if reasons.first() == Some(&CONDITION_FAILED) => return Ok(false),
-                Some(reasons)
-                    if reasons.contains(&TRANSACTION_CONFLICT) && attempt < MAX_ATTEMPTS =>
-                {
-                    back_off(attempt).await;
-                }
-                _ => return Err(sdk_error(error)),
-            }
+        let swap = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(session_pk(&session.id)))
+            .key("sk", s("SESSION"))
+            .update_expression(
+                "SET previous_digest = :from, refresh_digest = :to, rotated_at = :now, last_used_at = :now",
+            )
+            .condition_expression("refresh_digest = :from AND attribute_not_exists(revoked_at)")
+            .expression_attribute_values(":from", s(from))
+            .expression_attribute_values(":to", s(to))
+            .expression_attribute_values(":now", n(now.seconds()))
+            .build()
+            .map_err(Error::internal)?;
+        let items = vec![
+            TransactWriteItem::builder().update(swap).build(),
+            put(
+                &self.table,
+                refresh_item(to, session, now),
+                "attribute_not_exists(pk)",
+            )?,
+        ];
+        match self.transact(items, "a refresh rotation").await? {
+            None => Ok(true),
+            Some(cancelled) if cancelled.failed(0) => Ok(false),
+            Some(_) => Err(Error::internal("a refresh token was reused")),
         }
-        Err(contended("a refresh rotation"))
     }
 
     async fn revoke_session(&self, session_id: &str, now: UnixTime) -> Result<()> {
@@ -2101,47 +2059,26 @@ impl Store for DynamoStore {
     async fn link_identity(&self, link: &IdentityLink) -> Result<bool> {
         // The link and its mirror on the account (which erasing the account reads), only to an
         // account that is there and not disabled.
-        for attempt in 1..=MAX_ATTEMPTS {
-            let mirror = Update::builder()
-                .table_name(&self.table)
-                .key("pk", s(user_pk(&link.user_id)))
-                .key("sk", s("USER"))
-                .update_expression("ADD identity_keys :key")
-                .condition_expression("attribute_exists(pk) AND #status <> :disabled")
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(
-                    ":key",
-                    AttributeValue::Ss(vec![identity_pk(link.provider, &link.subject)]),
-                )
-                .expression_attribute_values(":disabled", s(UserStatus::Disabled.as_str()))
-                .build()
-                .map_err(Error::internal)?;
-            let written = self
-                .client
-                .transact_write_items()
-                .transact_items(put(
-                    &self.table,
-                    identity_item(link),
-                    "attribute_not_exists(pk)",
-                )?)
-                .transact_items(TransactWriteItem::builder().update(mirror).build())
-                .send()
-                .await;
-            let Err(error) = written else {
-                return Ok(true);
-            };
-            match cancellation(&error) {
-                // Linked already, or the account is gone or disabled meanwhile.
-                Some(reasons) if reasons.contains(&CONDITION_FAILED) => return Ok(false),
-                Some(reasons)
-                    if reasons.contains(&TRANSACTION_CONFLICT) && attempt < MAX_ATTEMPTS =>
-                {
-                    back_off(attempt).await;
-                }
-                _ => return Err(sdk_error(error)),
-            }
-        }
-        Err(contended("identity link"))
+        let mirror = Update::builder()
+            .table_name(&self.table)
+            .key("pk", s(user_pk(&link.user_id)))
+            .key("sk", s("USER"))
+            .update_expression("ADD identity_keys :key")
+            .condition_expression("attribute_exists(pk) AND #status <> :disabled")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(
+                ":key",
+                AttributeValue::Ss(vec![identity_pk(link.provider, &link.subject)]),
+            )
+            .expression_attribute_values(":disabled", s(UserStatus::Disabled.as_str()))
+            .build()
+            .map_err(Error::internal)?;
+        let items = vec![
+            put(&self.table, identity_item(link), "attribute_not_exists(pk)")?,
+            TransactWriteItem::builder().update(mirror).build(),
+        ];
+        // Not written: linked already, or the account is gone or disabled meanwhile.
+        Ok(self.transact(items, "identity link").await?.is_none())
     }
 
     async fn identity(&self, provider: Provider, subject: &str) -> Result<Option<IdentityLink>> {
@@ -2251,35 +2188,17 @@ impl Store for DynamoStore {
             ("sk".to_owned(), s(FIRST_KEY_SK)),
             ("kid".to_owned(), s(&key.kid)),
         ]);
-        for attempt in 1..=MAX_ATTEMPTS {
-            let written = self
-                .client
-                .transact_write_items()
-                .transact_items(put(
-                    &self.table,
-                    marker.clone(),
-                    "attribute_not_exists(pk)",
-                )?)
-                .transact_items(put(
-                    &self.table,
-                    signing_key_item(key),
-                    "attribute_not_exists(pk)",
-                )?)
-                .send()
-                .await;
-            let Err(error) = written else {
-                return Ok(true);
-            };
-            match cancellation(&error) {
-                Some(reasons) if reasons.contains(&CONDITION_FAILED) => return Ok(false),
-                Some(reasons)
-                    if reasons.contains(&TRANSACTION_CONFLICT) && attempt < MAX_ATTEMPTS =>
-                {
-                    back_off(attempt).await;
-                }
-                _ => return Err(sdk_error(error)),
-            }
-        }
-        Err(contended("the first signing key"))
+        let items = vec![
+            put(&self.table, marker, "attribute_not_exists(pk)")?,
+            put(
+                &self.table,
+                signing_key_item(key),
+                "attribute_not_exists(pk)",
+            )?,
+        ];
+        Ok(self
+            .transact(items, "the first signing key")
+            .await?
+            .is_none())
     }
 }
