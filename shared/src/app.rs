@@ -131,7 +131,7 @@ impl App {
         Ok(App {
             issuer: public_url.as_str().trim_end_matches('/').to_owned(),
             passwords: PasswordHasher::new(config.argon2)?,
-            oauth: crate::oauth::Providers::new()?,
+            oauth: crate::oauth::Providers::default(),
             config,
             store,
             mailer,

@@ -16,7 +16,7 @@ mod google;
 mod records;
 
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use oauth2::{HttpRequest, HttpResponse};
@@ -50,12 +50,26 @@ const MAX_RESOLVE_ATTEMPTS: usize = 3;
 
 /// The HTTP client every provider call goes through, and what is cached about providers.
 pub struct Providers {
-    http: reqwest::Client,
+    /// Built on first use: only provider sign-ins call out, so no other function pays for a
+    /// TLS client (its root certificates) at start-up.
+    http: OnceLock<reqwest::Client>,
     google: Mutex<google::Cache>,
 }
 
+impl Default for Providers {
+    fn default() -> Providers {
+        Providers {
+            http: OnceLock::new(),
+            google: Mutex::new(google::Cache::default()),
+        }
+    }
+}
+
 impl Providers {
-    pub fn new() -> Result<Providers> {
+    fn http(&self) -> Result<&reqwest::Client> {
+        if let Some(http) = self.http.get() {
+            return Ok(http);
+        }
         let http = reqwest::Client::builder()
             // A provider's redirect is never followed: the token endpoint answers itself.
             .redirect(reqwest::redirect::Policy::none())
@@ -63,15 +77,12 @@ impl Providers {
             .user_agent("Portcullis")
             .build()
             .map_err(Error::internal)?;
-        Ok(Providers {
-            http,
-            google: Mutex::new(google::Cache::default()),
-        })
+        Ok(self.http.get_or_init(|| http))
     }
 
     /// The client `oauth2` sends its token requests through.
-    fn token_client(&self) -> TokenClient<'_> {
-        TokenClient(&self.http)
+    fn token_client(&self) -> Result<TokenClient<'_>> {
+        Ok(TokenClient(self.http()?))
     }
 }
 

@@ -89,7 +89,7 @@ pub(super) async fn identity(
         .set_pkce_verifier(PkceCodeVerifier::new(
             pending.pkce_verifier.expose().to_owned(),
         ))
-        .request_async(&app.oauth.token_client())
+        .request_async(&app.oauth.token_client()?)
         .await
         .map_err(|e| {
             Failure::Provider(format!("the token request failed: {}", super::describe(&e)))
@@ -117,7 +117,7 @@ async fn get<T: serde::de::DeserializeOwned>(
 ) -> Result<T, Failure> {
     let request = app
         .oauth
-        .http
+        .http()?
         .get(url)
         .bearer_auth(token.expose())
         .header("accept", "application/vnd.github+json")

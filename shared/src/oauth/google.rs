@@ -141,7 +141,11 @@ async fn keys(app: &App, discovery: &Discovery, kid: Option<&str>) -> Result<Arc
 }
 
 async fn get_json<T: serde::de::DeserializeOwned>(app: &App, url: &str) -> Result<T, Failure> {
-    let request = app.oauth.http.get(url).header("accept", "application/json");
+    let request = app
+        .oauth
+        .http()?
+        .get(url)
+        .header("accept", "application/json");
     super::fetch_json(request, url).await
 }
 
@@ -200,7 +204,7 @@ pub(super) async fn identity(
         .set_pkce_verifier(PkceCodeVerifier::new(
             pending.pkce_verifier.expose().to_owned(),
         ))
-        .request_async(&app.oauth.token_client())
+        .request_async(&app.oauth.token_client()?)
         .await
         .map_err(|e| {
             Failure::Provider(format!("the token request failed: {}", super::describe(&e)))
