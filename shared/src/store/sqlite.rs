@@ -326,6 +326,17 @@ const SESSION_COLUMNS: &str = "s.id, s.user_id, s.refresh_digest, s.created_at, 
      s.expires_at, s.ip, s.user_agent, s.revoked_at, s.epoch, s.previous_digest, s.rotated_at, \
      s.rotation_secret, s.access_key";
 
+/// Whether the account exists and is not disabled: keys and provider links are added only to
+/// such an account (one being deleted is disabled first).
+fn usable_account(tx: &rusqlite::Transaction<'_>, user_id: &str) -> Result<bool> {
+    tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND status != 'disabled')",
+        [user_id],
+        |row| row.get(0),
+    )
+    .map_err(sql)
+}
+
 /// Whether an active admin other than `user_id` exists, read in the caller's transaction (the one
 /// connection serialises writers, so nobody can demote that admin meanwhile).
 fn other_admin_exists(tx: &rusqlite::Transaction<'_>, user_id: &str) -> Result<bool> {
@@ -848,14 +859,7 @@ impl Store for SqliteStore {
         let key = key.clone();
         self.call(move |conn| {
             let tx = conn.transaction().map_err(sql)?;
-            let usable: bool = tx
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND status != 'disabled')",
-                    [&key.user_id],
-                    |row| row.get(0),
-                )
-                .map_err(sql)?;
-            if !usable {
+            if !usable_account(&tx, &key.user_id)? {
                 return Err(Error::Unauthorized);
             }
             let held: u32 = tx
@@ -1342,14 +1346,7 @@ impl Store for SqliteStore {
         self.call(move |conn| {
             let tx = conn.transaction().map_err(sql)?;
             // Only to an account that is there and not disabled (it may be being deleted).
-            let usable: bool = tx
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1 AND status != 'disabled')",
-                    [&link.user_id],
-                    |row| row.get(0),
-                )
-                .map_err(sql)?;
-            if !usable || !insert_identity(&tx, &link)? {
+            if !usable_account(&tx, &link.user_id)? || !insert_identity(&tx, &link)? {
                 return Ok(false);
             }
             tx.commit().map_err(sql)?;
