@@ -1,36 +1,54 @@
-//! `portcullis serve`: every route in one process. Each HTTP request becomes a
-//! `lambda_http::Request` carrying an API Gateway (HTTP API) request context, and goes through
-//! `portcullis::handle` exactly as it would in Lambda.
+//! `portcullis serve`: every function's router merged into one, on one local port.
+//!
+//! The router is the very one each Lambda function runs (`portcullis::http::routes`), plus CORS,
+//! which API Gateway does in Lambda. Connections are served by hyper with a header-read timeout, so
+//! a half-sent request can't hold a connection forever; `axum::serve` has no such setting, which is
+//! why this file keeps its own short accept loop.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http_body_util::{BodyExt as _, Full, Limited};
-use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
-use lambda_http::request::RequestContext;
-use lambda_http::{Body, RequestExt as _};
-use portcullis::http::MAX_BODY_BYTES;
-use portcullis::{App, Error, Function};
+use hyper_util::service::TowerToHyperService;
+use portcullis::App;
+use portcullis::http::{self, routes};
 use tokio::net::TcpListener;
+use tower::ServiceExt as _;
 
 /// How long in-flight requests get to finish after shutdown was asked for.
 const DRAIN: Duration = Duration::from_secs(10);
 
-/// Serves `app` on `listener` until `shutdown` completes, then lets open requests finish.
+/// How long a client may take to send a request's headers.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves every route of `app` on `listener` until `shutdown` completes, then lets open requests
+/// finish.
 pub async fn serve(
     app: Arc<App>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    serve_routes(routes::all(&app), app, listener, shutdown).await
+}
+
+/// Serves `routes` (one function's, or all of them) with the local server's layers.
+pub async fn serve_routes(
+    routes: axum::Router<http::AppState>,
+    app: Arc<App>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let service = http::local_service(routes, &app);
     let graceful = GracefulShutdown::new();
+    let mut connections = hyper::server::conn::http1::Builder::new();
+    connections
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -43,12 +61,13 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let app = app.clone();
-                let service = service_fn(move |request| {
-                    let app = app.clone();
-                    async move { Ok::<_, Infallible>(respond(&app, request, peer).await) }
+                // The peer's address is what the `Caller` extractor reads as the client IP.
+                let service = service.clone().map_request(move |mut request: hyper::Request<Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                    request.map(axum::body::Body::new)
                 });
-                let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                let connection = connections
+                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
                     if let Err(error) = connection.await {
@@ -68,59 +87,4 @@ pub async fn serve(
         tracing::warn!("requests still open after {DRAIN:?}; closing them");
     }
     Ok(())
-}
-
-async fn respond(
-    app: &App,
-    request: hyper::Request<Incoming>,
-    peer: SocketAddr,
-) -> hyper::Response<Full<Bytes>> {
-    let (parts, body) = request.into_parts();
-    let request_id = uuid::Uuid::new_v4().to_string();
-
-    // Read at most one byte past the limit: a larger body is refused without buffering it.
-    let bytes = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) => {
-            let problem = if error.is::<http_body_util::LengthLimitError>() {
-                Error::PayloadTooLarge
-            } else {
-                Error::invalid_field("body", "could not be read")
-            };
-            return into_hyper(
-                portcullis::http::problem::problem(&problem).into_response(&request_id),
-            );
-        }
-    };
-
-    let mut context = ApiGatewayV2httpRequestContext::default();
-    context.request_id = Some(request_id);
-    context.stage = Some("$default".to_owned());
-    context.http.method = parts.method.clone();
-    context.http.path = Some(parts.uri.path().to_owned());
-    context.http.protocol = Some(format!("{:?}", parts.version));
-    context.http.source_ip = Some(peer.ip().to_string());
-    context.http.user_agent = parts
-        .headers
-        .get(hyper::header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-
-    let body = if bytes.is_empty() {
-        Body::Empty
-    } else {
-        match String::from_utf8(bytes.to_vec()) {
-            Ok(text) => Body::Text(text),
-            Err(not_text) => Body::Binary(not_text.into_bytes()),
-        }
-    };
-    let request = lambda_http::Request::from_parts(parts, body)
-        .with_request_context(RequestContext::ApiGatewayV2(context));
-    into_hyper(portcullis::handle(app, Function::Local, request).await)
-}
-
-fn into_hyper(response: lambda_http::Response<Body>) -> hyper::Response<Full<Bytes>> {
-    let (parts, body) = response.into_parts();
-    let bytes = Bytes::copy_from_slice(body.as_ref());
-    hyper::Response::from_parts(parts, Full::new(bytes))
 }

@@ -4,16 +4,19 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use serde_json::{Map, Value};
 use url::Url;
 
+use crate::audit::{AuditEvent, EventKind};
+use crate::caller::Caller;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, MailerLocation, StoreLocation};
 use crate::email::Email;
 use crate::error::{Error, Result};
-use crate::http::{Caller, RateGroup};
 use crate::mail::Message;
-use crate::mail::{Mailer, NoMailer, Outbox};
+use crate::mail::{Mailer, NoMailer};
 use crate::password::PasswordHasher;
+use crate::rate_limit::RateGroup;
 use crate::store::Store;
 use crate::tokens::{AccessClaims, KeyWindows, Keyring, SigningKeyRecord};
 use crate::user::{User, UserStatus};
@@ -34,8 +37,6 @@ pub struct App {
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub passwords: PasswordHasher,
-    /// Sign in with Google and GitHub: the HTTP client and what is cached about the providers.
-    pub oauth: crate::oauth::Providers,
     keys: RwLock<Arc<Keyring>>,
     keys_loaded_at: AtomicI64,
 }
@@ -88,11 +89,13 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
     }
 }
 
-/// Opens the mailer that `PORTCULLIS_MAILER` names.
+/// Opens the mailer that `PORTCULLIS_MAILER` names. A Lambda function built without mail (login,
+/// session, discovery, oauth-callback) sends none: its mailer refuses and the refusal is logged.
 pub async fn open_mailer(config: &Config) -> Result<Arc<dyn Mailer>> {
     match &config.mailer {
         None => Ok(Arc::new(NoMailer)),
-        Some(MailerLocation::Outbox(dir)) => Ok(Arc::new(Outbox::new(dir))),
+        #[cfg(feature = "outbox")]
+        Some(MailerLocation::Outbox(dir)) => Ok(Arc::new(crate::mail::Outbox::new(dir))),
         #[cfg(feature = "ses")]
         Some(MailerLocation::Ses { from }) => Ok(Arc::new(
             crate::mail::Ses::connect(
@@ -102,6 +105,8 @@ pub async fn open_mailer(config: &Config) -> Result<Arc<dyn Mailer>> {
             )
             .await,
         )),
+        #[cfg(not(feature = "ses"))]
+        Some(MailerLocation::Ses { .. }) => Ok(Arc::new(NoMailer)),
         #[allow(unreachable_patterns)]
         Some(other) => Err(Error::internal(format!(
             "this build has no support for the mailer {other:?}"
@@ -131,7 +136,6 @@ impl App {
         Ok(App {
             issuer: public_url.as_str().trim_end_matches('/').to_owned(),
             passwords: PasswordHasher::new(config.argon2)?,
-            oauth: crate::oauth::Providers::default(),
             config,
             store,
             mailer,
@@ -271,6 +275,42 @@ impl App {
         };
         if let Err(error) = sent {
             tracing::error!(%error, "mail not sent");
+        }
+    }
+
+    /// Records an event about `user_id`. The log line is always written; a store that fails to
+    /// keep the event is logged as an error, never turned into a failed request (the account
+    /// action has happened, and the log line still holds it).
+    pub async fn audit(
+        &self,
+        caller: &Caller,
+        kind: EventKind,
+        user_id: Option<&str>,
+        detail: Map<String, Value>,
+    ) {
+        let at = self.clock.now();
+        let event = AuditEvent {
+            id: uuid::Uuid::new_v4().to_string(),
+            at,
+            kind: kind.as_str().to_owned(),
+            user_id: user_id.map(str::to_owned),
+            ip: caller.ip.clone(),
+            user_agent: caller.user_agent.clone(),
+            detail,
+            expires_at: at.plus(self.config.audit_retention),
+        };
+        let detail_text = Value::Object(event.detail.clone()).to_string();
+        tracing::info!(
+            target: "portcullis::audit",
+            event = event.kind,
+            user_id = event.user_id.as_deref().unwrap_or(""),
+            ip = event.ip.as_deref().unwrap_or(""),
+            user_agent = event.user_agent.as_deref().unwrap_or(""),
+            detail = %detail_text,
+            "audit"
+        );
+        if let Err(error) = self.store.record_event(&event).await {
+            tracing::error!(%error, event = event.kind, "audit event not stored");
         }
     }
 }

@@ -1,11 +1,11 @@
 //! What every Lambda function's `main` does: set up logging, read `Config` once, open the store,
-//! load the signing keys, then serve its routes.
+//! load the signing keys, then run that function's own router.
 
-use lambda_http::{Body, Request, Response, service_fn};
+use std::sync::Arc;
 
 use crate::app::{App, Deps};
 use crate::config::{Config, Environment};
-use crate::http::{Function, handle};
+use crate::http::routes::Routes;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -24,14 +24,13 @@ pub async fn init() -> Result<App, BoxError> {
     Ok(App::new(config, &public_url, deps).await?)
 }
 
-/// Runs `function` on the Lambda runtime until the instance is shut down.
-pub async fn run(function: Function) -> Result<(), BoxError> {
-    let app = init()
-        .await
-        .inspect_err(|e| eprintln!("start-up failed: {e}"))?;
-    let app = &app;
-    lambda_http::run(service_fn(move |request: Request| async move {
-        Ok::<Response<Body>, std::convert::Infallible>(handle(app, function, request).await)
-    }))
-    .await
+/// Runs one function's `routes` on the Lambda runtime until the instance is shut down:
+/// `lambda::run(http::routes::login::routes)`.
+pub async fn run(routes: Routes) -> Result<(), BoxError> {
+    let app = Arc::new(
+        init()
+            .await
+            .inspect_err(|e| eprintln!("start-up failed: {e}"))?,
+    );
+    lambda_http::run(crate::http::service(routes(&app), &app)).await
 }

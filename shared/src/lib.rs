@@ -1,49 +1,40 @@
 //! Portcullis: account access as small Lambda functions over one common crate.
 //!
-//! Domain rules live in modules named for them (`signup`, `login`, `lockout`, `password_policy`,
-//! ...); `store` keeps accounts; `http` maps requests to flows and errors to problem+json.
+//! Layers, each using only the ones before it:
+//! 1. `domain`: accounts, sessions, tokens, lockout, password policy, errors; no I/O.
+//! 2. `config`: the `PORTCULLIS_*` settings, by group.
+//! 3. `store` (SQLite, DynamoDB), `mail` (outbox, SES), `password` (argon2id).
+//! 4. `app`: everything a request needs, built once per process.
+//! 5. `flows`: what a person does (signup, login, reset, ...).
+//! 6. `http`: one axum router per Lambda function, and the layers every response gets.
+//! 7. `lambda` (and the `portcullis` CLI): run a function's router, or all of them.
+//!
+//! The domain and flow modules are also reachable from the crate root (`portcullis::clock`,
+//! `portcullis::signup`).
 #![forbid(unsafe_code)]
 
-pub mod access_keys;
-pub mod admin;
 pub mod app;
-pub mod audit;
-pub mod clock;
 pub mod config;
-pub mod discovery;
-pub mod email;
-pub mod error;
-pub mod grant;
+pub mod domain;
+pub mod flows;
 pub mod http;
-pub mod invitations;
-pub mod keys;
 pub mod lambda;
-pub mod lockout;
-pub mod login;
 pub mod mail;
-pub mod me;
 pub mod notices;
-pub mod oauth;
-pub mod one_time_token;
 pub mod password;
-pub mod password_change;
-pub mod password_policy;
-pub mod password_reset;
-pub mod rate_limit;
-pub mod roles;
-pub mod secret;
-pub mod session;
-pub mod sessions;
-pub mod signup;
 pub mod store;
-pub mod superuser;
 pub mod telemetry;
-pub mod tokens;
-pub mod user;
-pub mod username;
-pub mod verification;
 
 pub use app::{App, Authenticated, Deps};
 pub use config::Config;
-pub use error::{Error, Result};
-pub use http::{Function, handle};
+pub use domain::error::{Error, Result};
+pub use domain::{
+    access_key, audit, caller, clock, email, error, identity, invitation, json_body, lockout,
+    one_time_token, password_policy, rate_limit, roles, secret, session, tokens, user, username,
+};
+#[cfg(feature = "oauth")]
+pub use flows::oauth;
+pub use flows::{
+    access_keys, admin, discovery, grant, invitations, keys, links, login, me, password_change,
+    password_reset, sessions, signup, superuser, verification,
+};

@@ -1,7 +1,6 @@
 //! Outgoing mail: an outbox folder of `.eml` files locally, SES v2 in the cloud, one trait.
 
 use std::fmt;
-use std::path::PathBuf;
 
 use async_trait::async_trait;
 
@@ -34,71 +33,85 @@ pub trait Mailer: Send + Sync + 'static {
     async fn send(&self, message: &Message) -> Result<()>;
 }
 
-/// Writes each message as one RFC 5322 file in a folder, and logs the file's name.
-pub struct Outbox {
-    dir: PathBuf,
-    from: String,
-    /// Orders messages written in the same millisecond.
-    sequence: std::sync::atomic::AtomicU64,
-}
+#[cfg(feature = "outbox")]
+pub use outbox::{Outbox, rfc5322};
 
-impl Outbox {
-    pub fn new(dir: impl Into<PathBuf>) -> Outbox {
-        Outbox {
-            dir: dir.into(),
-            from: "Portcullis <noreply@localhost>".to_owned(),
-            sequence: std::sync::atomic::AtomicU64::new(0),
+/// The outbox folder of the local server: built only where `serve` and the tests need it, so no
+/// Lambda function carries a MIME builder.
+#[cfg(feature = "outbox")]
+mod outbox {
+    use async_trait::async_trait;
+    use std::path::PathBuf;
+
+    use super::{Mailer, Message};
+    use crate::error::{Error, Result};
+
+    /// Writes each message as one RFC 5322 file in a folder, and logs the file's name.
+    pub struct Outbox {
+        dir: PathBuf,
+        from: String,
+        /// Orders messages written in the same millisecond.
+        sequence: std::sync::atomic::AtomicU64,
+    }
+
+    impl Outbox {
+        pub fn new(dir: impl Into<PathBuf>) -> Outbox {
+            Outbox {
+                dir: dir.into(),
+                from: "Portcullis <noreply@localhost>".to_owned(),
+                sequence: std::sync::atomic::AtomicU64::new(0),
+            }
+        }
+
+        pub fn dir(&self) -> &std::path::Path {
+            &self.dir
         }
     }
 
-    pub fn dir(&self) -> &std::path::Path {
-        &self.dir
+    /// The message in RFC 5322 form, multipart/alternative (text, then HTML).
+    pub fn rfc5322(from: &str, message: &Message) -> Result<Vec<u8>> {
+        use lettre::message::{Mailbox, MultiPart};
+        let from: Mailbox = from
+            .parse()
+            .map_err(|e| Error::internal(format!("sender address: {e}")))?;
+        let to: Mailbox = message
+            .to
+            .parse()
+            .map_err(|e| Error::internal(format!("recipient address: {e}")))?;
+        let built = lettre::Message::builder()
+            .from(from)
+            .to(to)
+            .subject(message.subject.clone())
+            .multipart(MultiPart::alternative_plain_html(
+                message.text.clone(),
+                message.html.clone(),
+            ))
+            .map_err(|e| Error::internal(format!("building the message: {e}")))?;
+        Ok(built.formatted())
     }
-}
 
-/// The message in RFC 5322 form, multipart/alternative (text, then HTML).
-pub fn rfc5322(from: &str, message: &Message) -> Result<Vec<u8>> {
-    use lettre::message::{Mailbox, MultiPart};
-    let from: Mailbox = from
-        .parse()
-        .map_err(|e| Error::internal(format!("sender address: {e}")))?;
-    let to: Mailbox = message
-        .to
-        .parse()
-        .map_err(|e| Error::internal(format!("recipient address: {e}")))?;
-    let built = lettre::Message::builder()
-        .from(from)
-        .to(to)
-        .subject(message.subject.clone())
-        .multipart(MultiPart::alternative_plain_html(
-            message.text.clone(),
-            message.html.clone(),
-        ))
-        .map_err(|e| Error::internal(format!("building the message: {e}")))?;
-    Ok(built.formatted())
-}
-
-#[async_trait]
-impl Mailer for Outbox {
-    async fn send(&self, message: &Message) -> Result<()> {
-        let bytes = rfc5322(&self.from, message)?;
-        tokio::fs::create_dir_all(&self.dir).await.map_err(|e| {
-            Error::internal(format!("creating the outbox {}: {e}", self.dir.display()))
-        })?;
-        // Names sort in the order the messages were written.
-        let name = format!(
-            "{:013}-{:06}-{}.eml",
-            crate::clock::SystemClock.now_millis(),
-            self.sequence
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            uuid::Uuid::new_v4().simple()
-        );
-        let path = self.dir.join(name);
-        tokio::fs::write(&path, bytes)
-            .await
-            .map_err(|e| Error::internal(format!("writing {}: {e}", path.display())))?;
-        tracing::info!(file = %path.display(), subject = %message.subject, "mail written to the outbox");
-        Ok(())
+    #[async_trait]
+    impl Mailer for Outbox {
+        async fn send(&self, message: &Message) -> Result<()> {
+            let bytes = rfc5322(&self.from, message)?;
+            tokio::fs::create_dir_all(&self.dir).await.map_err(|e| {
+                Error::internal(format!("creating the outbox {}: {e}", self.dir.display()))
+            })?;
+            // Names sort in the order the messages were written.
+            let name = format!(
+                "{:013}-{:06}-{}.eml",
+                crate::clock::SystemClock.now_millis(),
+                self.sequence
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                uuid::Uuid::new_v4().simple()
+            );
+            let path = self.dir.join(name);
+            tokio::fs::write(&path, bytes)
+                .await
+                .map_err(|e| Error::internal(format!("writing {}: {e}", path.display())))?;
+            tracing::info!(file = %path.display(), subject = %message.subject, "mail written to the outbox");
+            Ok(())
+        }
     }
 }
 

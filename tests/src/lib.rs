@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod emulator;
+pub mod function;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
-use lambda_http::{Body, Request, Response};
-use portcullis::clock::ManualClock;
-use portcullis::config::{Config, Environment};
-use portcullis::mail::Outbox;
-use portcullis::{App, Deps, Function, handle};
+use axum::body::Bytes;
+use lambda_http::Request;
+use lambda_http::http::Response;
+use portcullis::App;
+use portcullis::http::routes::{self, Routes};
+use portcullis_tests::function::{self, json};
 use serde_json::Value;
 
 fn event(name: &str) -> Request {
@@ -16,44 +17,15 @@ fn event(name: &str) -> Request {
     lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-async fn app(dir: &tempfile::TempDir) -> App {
-    let config = Config::from_vars(
-        [
-            (
-                "PORTCULLIS_STORE",
-                format!("sqlite://{}", dir.path().join("p.db").display()),
-            ),
-            ("PORTCULLIS_PUBLIC_URL", "https://id.example.com".to_owned()),
-            ("PORTCULLIS_ARGON2", "m=1024,t=1,p=1".to_owned()),
-            ("PORTCULLIS_EMAIL_VERIFICATION", "off".to_owned()),
-            ("PORTCULLIS_MAIL_RESPONSE_TIME", "0s".to_owned()),
-            ("PORTCULLIS_OAUTH_GITHUB_CLIENT_ID", "gh-client".to_owned()),
-            (
-                "PORTCULLIS_OAUTH_GITHUB_CLIENT_SECRET",
-                "gh-secret".to_owned(),
-            ),
-            (
-                "PORTCULLIS_OAUTH_GITHUB_URL",
-                "https://github.example".to_owned(),
-            ),
-        ],
-        Environment::Lambda,
-    )
-    .expect("config");
-    let deps = Deps {
-        store: portcullis::app::open_store(&config).await.expect("store"),
-        mailer: Arc::new(Outbox::new(dir.path().join("outbox"))),
-        clock: Arc::new(ManualClock::starting_now()),
-    };
-    let url = config.public_url.clone().expect("public url");
-    App::new(config, &url, deps).await.expect("app")
+async fn app(dir: &tempfile::TempDir) -> Arc<App> {
+    function::app(dir.path()).await
 }
 
-fn json(response: &Response<Body>) -> Value {
-    serde_json::from_slice(response.body().as_ref()).expect("JSON body")
+async fn handle(app: &Arc<App>, routes: Routes, request: Request) -> Response<Bytes> {
+    function::call(app, routes, request).await
 }
 
-async fn call(app: &App, function: Function, name: &str) -> (u16, Value) {
+async fn call(app: &Arc<App>, function: Routes, name: &str) -> (u16, Value) {
     let response = handle(app, function, event(name)).await;
     (response.status().as_u16(), json(&response))
 }
@@ -63,7 +35,7 @@ async fn signup_events() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir).await;
 
-    let response = handle(&app, Function::Signup, event("signup-created")).await;
+    let response = handle(&app, routes::signup::routes, event("signup-created")).await;
     assert_eq!(response.status(), 201);
     assert_eq!(response.headers()["x-request-id"], "signup-created-1");
     let body = json(&response);
@@ -71,10 +43,10 @@ async fn signup_events() {
     assert_eq!(body["username"], "ada.lovelace");
     assert_eq!(body["status"], "active");
 
-    let (status, body) = call(&app, Function::Signup, "signup-base64-body").await;
+    let (status, body) = call(&app, routes::signup::routes, "signup-base64-body").await;
     assert_eq!((status, body["username"].as_str()), (201, Some("grace_h")));
 
-    let (status, body) = call(&app, Function::Signup, "signup-weak-password").await;
+    let (status, body) = call(&app, routes::signup::routes, "signup-weak-password").await;
     assert_eq!(
         (status, body["code"].as_str()),
         (422, Some("weak_password"))
@@ -84,14 +56,14 @@ async fn signup_events() {
         serde_json::json!(["is too common"])
     );
 
-    let (status, body) = call(&app, Function::Signup, "signup-invalid-json").await;
+    let (status, body) = call(&app, routes::signup::routes, "signup-invalid-json").await;
     assert_eq!(
         (status, body["code"].as_str()),
         (400, Some("invalid_request"))
     );
     assert!(body["errors"]["body"].is_array());
 
-    let (status, body) = call(&app, Function::Signup, "signup-missing-fields").await;
+    let (status, body) = call(&app, routes::signup::routes, "signup-missing-fields").await;
     assert_eq!(status, 400);
     assert_eq!(
         body["errors"]["password"],
@@ -102,14 +74,14 @@ async fn signup_events() {
         serde_json::json!(["is required"])
     );
 
-    let (status, body) = call(&app, Function::Signup, "signup-terms-not-accepted").await;
+    let (status, body) = call(&app, routes::signup::routes, "signup-terms-not-accepted").await;
     assert_eq!(status, 400);
     assert_eq!(
         body["errors"]["accept_terms"],
         serde_json::json!(["must be accepted"])
     );
 
-    let (status, body) = call(&app, Function::Signup, "signup-username-suggestion").await;
+    let (status, body) = call(&app, routes::signup::routes, "signup-username-suggestion").await;
     assert_eq!(
         (status, body["username"].as_str()),
         (200, Some("ada.lovelace1"))
@@ -120,9 +92,12 @@ async fn signup_events() {
 async fn login_events() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir).await;
-    assert_eq!(call(&app, Function::Signup, "signup-created").await.0, 201);
+    assert_eq!(
+        call(&app, routes::signup::routes, "signup-created").await.0,
+        201
+    );
 
-    let response = handle(&app, Function::Login, event("login-success")).await;
+    let response = handle(&app, routes::login::routes, event("login-success")).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body = json(&response);
@@ -143,18 +118,20 @@ async fn login_events() {
     assert_eq!(session.user_agent.as_deref(), Some("curl/8.5.0"));
 
     assert_eq!(
-        call(&app, Function::Login, "login-by-username").await.0,
+        call(&app, routes::login::routes, "login-by-username")
+            .await
+            .0,
         200
     );
 
-    let (status, wrong) = call(&app, Function::Login, "login-wrong-password").await;
-    let (_, unknown) = call(&app, Function::Login, "login-unknown-user").await;
+    let (status, wrong) = call(&app, routes::login::routes, "login-wrong-password").await;
+    let (_, unknown) = call(&app, routes::login::routes, "login-unknown-user").await;
     assert_eq!(status, 401);
     assert_eq!(wrong["code"], "invalid_credentials");
     assert_eq!(wrong["detail"], unknown["detail"]);
 
     // A function serves only its own routes.
-    let (status, body) = call(&app, Function::Login, "login-wrong-route").await;
+    let (status, body) = call(&app, routes::login::routes, "login-wrong-route").await;
     assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
 }
 
@@ -162,18 +139,23 @@ async fn login_events() {
 async fn discovery_events() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir).await;
-    let (status, body) = call(&app, Function::Discovery, "discovery-health").await;
+    let (status, body) = call(&app, routes::discovery::routes, "discovery-health").await;
     assert_eq!((status, body), (200, serde_json::json!({"status": "ok"})));
-    let (status, body) = call(&app, Function::Discovery, "discovery-config").await;
+    let (status, body) = call(&app, routes::discovery::routes, "discovery-config").await;
     assert_eq!((status, body["signup_mode"].as_str()), (200, Some("open")));
-    let (status, body) = call(&app, Function::Discovery, "discovery-openid-configuration").await;
+    let (status, body) = call(
+        &app,
+        routes::discovery::routes,
+        "discovery-openid-configuration",
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(body["issuer"], "https://id.example.com");
     assert_eq!(
         body["jwks_uri"],
         "https://id.example.com/.well-known/jwks.json"
     );
-    let (status, body) = call(&app, Function::Discovery, "discovery-jwks").await;
+    let (status, body) = call(&app, routes::discovery::routes, "discovery-jwks").await;
     assert_eq!(status, 200);
     assert_eq!(body["keys"][0]["kid"], app.keys().signing_kid());
 }
@@ -183,7 +165,7 @@ async fn session_events() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir).await;
     for name in ["session-me-without-token", "session-me-bad-token"] {
-        let (status, body) = call(&app, Function::Session, name).await;
+        let (status, body) = call(&app, routes::session::routes, name).await;
         assert_eq!(
             (status, body["code"].as_str()),
             (401, Some("unauthorized")),
@@ -200,16 +182,16 @@ async fn admin_events() {
         "admin-users-without-token",
         "admin-delete-user-without-token",
     ] {
-        let (status, body) = call(&app, Function::Admin, name).await;
+        let (status, body) = call(&app, routes::admin::routes, name).await;
         assert_eq!(
             (status, body["code"].as_str()),
             (401, Some("unauthorized")),
             "{name}"
         );
     }
-    let (status, _) = call(&app, Function::Admin, "admin-wrong-route").await;
+    let (status, _) = call(&app, routes::admin::routes, "admin-wrong-route").await;
     assert_eq!(status, 404, "the admin function serves only its own routes");
-    let (status, body) = call(&app, Function::Login, "login-access-key-unknown").await;
+    let (status, body) = call(&app, routes::login::routes, "login-access-key-unknown").await;
     assert_eq!(
         (status, body["code"].as_str()),
         (401, Some("invalid_credentials"))
@@ -220,32 +202,42 @@ async fn admin_events() {
 async fn mail_flow_events() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(&dir).await;
-    assert_eq!(call(&app, Function::Signup, "signup-created").await.0, 201);
+    assert_eq!(
+        call(&app, routes::signup::routes, "signup-created").await.0,
+        201
+    );
 
     for name in ["verify-email-unknown-token", "verify-email-malformed-token"] {
-        let (status, body) = call(&app, Function::VerifyEmail, name).await;
+        let (status, body) = call(&app, routes::verify_email::routes, name).await;
         assert_eq!(
             (status, body["code"].as_str()),
             (400, Some("invalid_token")),
             "{name}"
         );
     }
-    let (status, _) = call(&app, Function::VerifyEmail, "verify-email-resend").await;
+    let (status, _) = call(&app, routes::verify_email::routes, "verify-email-resend").await;
     assert_eq!(status, 202);
 
-    let (known, known_body) = call(&app, Function::ResetRequest, "reset-request-known").await;
-    let (unknown, unknown_body) = call(&app, Function::ResetRequest, "reset-request-unknown").await;
+    let (known, known_body) =
+        call(&app, routes::reset_request::routes, "reset-request-known").await;
+    let (unknown, unknown_body) =
+        call(&app, routes::reset_request::routes, "reset-request-unknown").await;
     assert_eq!((known, unknown), (202, 202));
     assert_eq!(known_body, unknown_body);
 
-    let (status, body) = call(&app, Function::ResetConfirm, "reset-confirm-unknown-token").await;
+    let (status, body) = call(
+        &app,
+        routes::reset_confirm::routes,
+        "reset-confirm-unknown-token",
+    )
+    .await;
     assert_eq!(
         (status, body["code"].as_str()),
         (400, Some("invalid_token"))
     );
     let (status, body) = call(
         &app,
-        Function::ResetConfirm,
+        routes::reset_confirm::routes,
         "reset-confirm-missing-password",
     )
     .await;
@@ -257,7 +249,7 @@ async fn mail_flow_events() {
 
     let (status, body) = call(
         &app,
-        Function::ChangePassword,
+        routes::change_password::routes,
         "change-password-without-token",
     )
     .await;
@@ -279,7 +271,7 @@ async fn oauth_callback_events() {
 
     let (status, body) = call(
         &app,
-        Function::OauthCallback,
+        routes::oauth_callback::routes,
         "oauth-callback-unknown-provider",
     )
     .await;
@@ -289,7 +281,7 @@ async fn oauth_callback_events() {
     );
     let (status, body) = call(
         &app,
-        Function::OauthCallback,
+        routes::oauth_callback::routes,
         "oauth-callback-exchange-unknown-code",
     )
     .await;
@@ -302,7 +294,7 @@ async fn oauth_callback_events() {
     // API Gateway v2 as the response's `cookies`).
     let response = handle(
         &app,
-        Function::OauthCallback,
+        routes::oauth_callback::routes,
         event("oauth-callback-authorize"),
     )
     .await;
@@ -330,7 +322,7 @@ async fn oauth_callback_events() {
     // sign-in is found, and the denial goes back to its return_to.
     let response = handle(
         &app,
-        Function::OauthCallback,
+        routes::oauth_callback::routes,
         event_with_state("oauth-callback-denied", &state),
     )
     .await;
@@ -342,7 +334,7 @@ async fn oauth_callback_events() {
     // The same callback again: the sign-in is spent.
     let response = handle(
         &app,
-        Function::OauthCallback,
+        routes::oauth_callback::routes,
         event_with_state("oauth-callback-denied", &state),
     )
     .await;
@@ -351,7 +343,12 @@ async fn oauth_callback_events() {
         "https://id.example.com/oauth/complete#error=invalid_state"
     );
     // A function serves only its own routes.
-    let response = handle(&app, Function::Login, event("oauth-callback-authorize")).await;
+    let response = handle(
+        &app,
+        routes::login::routes,
+        event("oauth-callback-authorize"),
+    )
+    .await;
     assert_eq!(response.status(), 404);
 }
 

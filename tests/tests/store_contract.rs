@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use portcullis::Error;
-use portcullis::access_keys::AccessKey;
+use portcullis::access_key::AccessKey;
 use portcullis::audit::AuditEvent;
 use portcullis::clock::UnixTime;
 use portcullis::email::Email;

@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), portcullis::lambda::BoxError> {
-    portcullis::lambda::run(portcullis::Function::Admin).await
+    portcullis::lambda::run(portcullis::http::routes::admin::routes).await
 }

@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), portcullis::lambda::BoxError> {
-    portcullis::lambda::run(portcullis::Function::ChangePassword).await
+    portcullis::lambda::run(portcullis::http::routes::change_password::routes).await
 }

@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), portcullis::lambda::BoxError> {
-    portcullis::lambda::run(portcullis::Function::Login).await
+    portcullis::lambda::run(portcullis::http::routes::login::routes).await
 }

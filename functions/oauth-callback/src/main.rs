@@ -4,5 +4,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), portcullis::lambda::BoxError> {
-    portcullis::lambda::run(portcullis::Function::OauthCallback).await
+    portcullis::lambda::run(portcullis::http::routes::oauth_callback::routes).await
 }

@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), portcullis::lambda::BoxError> {
-    portcullis::lambda::run(portcullis::Function::ResetConfirm).await
+    portcullis::lambda::run(portcullis::http::routes::reset_confirm::routes).await
 }

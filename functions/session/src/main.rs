@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), portcullis::lambda::BoxError> {
-    portcullis::lambda::run(portcullis::Function::Session).await
+    portcullis::lambda::run(portcullis::http::routes::session::routes).await
 }

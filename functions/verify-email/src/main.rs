@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), portcullis::lambda::BoxError> {
-    portcullis::lambda::run(portcullis::Function::VerifyEmail).await
+    portcullis::lambda::run(portcullis::http::routes::verify_email::routes).await
 }

@@ -19,14 +19,14 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveSpecification, TransactWriteItem, Update,
 };
 
-use crate::access_keys::AccessKey;
+use crate::access_key::AccessKey;
 use crate::audit::AuditEvent;
 use crate::clock::UnixTime;
 use crate::email::Email;
 use crate::error::{Error, Result};
-use crate::invitations::{Invitation, InvitationUse};
+use crate::identity::{IdentityLink, PendingSignIn, Provider};
+use crate::invitation::{Invitation, InvitationUse};
 use crate::lockout::{FailureWrite, LockoutRecord};
-use crate::oauth::{IdentityLink, PendingSignIn, Provider};
 use crate::one_time_token::{OneTimeToken, TokenPurpose};
 use crate::session::Session;
 use crate::store::{EventQuery, Page, Store, UserQuery, UserUpdate, decode_cursor, encode_cursor};

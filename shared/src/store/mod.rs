@@ -17,13 +17,13 @@ pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;
 
-use crate::access_keys::AccessKey;
+use crate::access_key::AccessKey;
 use crate::audit::AuditEvent;
 use crate::clock::UnixTime;
 use crate::error::Result;
-use crate::invitations::{Invitation, InvitationUse};
+use crate::identity::{IdentityLink, PendingSignIn, Provider};
+use crate::invitation::{Invitation, InvitationUse};
 use crate::lockout::{FailureWrite, LockoutRecord};
-use crate::oauth::{IdentityLink, PendingSignIn, Provider};
 use crate::one_time_token::{OneTimeToken, TokenPurpose};
 use crate::session::Session;
 use crate::tokens::SigningKeyRecord;

@@ -8,14 +8,14 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::access_keys::AccessKey;
+use crate::access_key::AccessKey;
 use crate::audit::AuditEvent;
 use crate::clock::UnixTime;
 use crate::email::Email;
 use crate::error::{Error, Result};
-use crate::invitations::{Invitation, InvitationUse};
+use crate::identity::{IdentityLink, PendingSignIn, Provider};
+use crate::invitation::{Invitation, InvitationUse};
 use crate::lockout::{FailureWrite, LockoutRecord};
-use crate::oauth::{IdentityLink, PendingSignIn, Provider};
 use crate::one_time_token::{OneTimeToken, TokenPurpose};
 use crate::secret::Secret;
 use crate::session::Session;

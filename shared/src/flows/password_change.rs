@@ -2,9 +2,9 @@
 
 use crate::app::{App, Authenticated};
 use crate::audit::{self, EventKind};
+use crate::caller::Caller;
 use crate::error::{Error, Result};
 use crate::grant::{TokenGrant, start_session};
-use crate::http::Caller;
 use crate::lockout;
 use crate::login;
 use crate::notices::PasswordChange;
@@ -43,8 +43,7 @@ pub async fn change(
         .await?
         .ok_or(Error::Unauthorized)?;
     tracing::info!(user_id = %user.id, "password changed");
-    audit::record(
-        app,
+    app.audit(
         caller,
         EventKind::PasswordChanged,
         Some(&user.id),

@@ -3,12 +3,8 @@
 //! their SHA-256 digest, and consumes a token with one conditional delete, so of two concurrent
 //! uses exactly one succeeds.
 
-use crate::app::App;
 use crate::clock::UnixTime;
 use crate::error::{Error, Result};
-use crate::notices;
-use crate::tokens::OpaqueToken;
-use crate::user::User;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenPurpose {
@@ -54,46 +50,6 @@ impl OneTimeToken {
     pub fn is_live(&self, purpose: TokenPurpose, now: UnixTime) -> bool {
         self.purpose == purpose && now < self.expires_at
     }
-}
-
-/// Makes a token of `purpose` for `user`, keeps its digest, and mails the link that carries it:
-/// `{ui}/verify-email?token=…` or `{ui}/reset-password?token=…`. A mail that fails is logged,
-/// never an error: the token is there, and the person can ask for another mail.
-pub async fn mail_link(app: &App, user: &User, purpose: TokenPurpose) -> Result<()> {
-    let (ttl, compose): (_, notices::LinkMail) = match purpose {
-        TokenPurpose::VerifyEmail => (app.config.verification_ttl, notices::verify_email),
-        TokenPurpose::ResetPassword => (app.config.reset_ttl, notices::reset_password),
-        TokenPurpose::OauthExchange => {
-            return Err(Error::internal("an OAuth exchange code is never mailed"));
-        }
-    };
-    let now = app.clock.now();
-    let token = OpaqueToken::generate();
-    app.store
-        .create_token(&OneTimeToken {
-            digest: token.digest,
-            purpose,
-            user_id: user.id.clone(),
-            email_key: user.email.key().to_owned(),
-            password_epoch: user.password_epoch,
-            created_at: now,
-            expires_at: now.plus(ttl),
-        })
-        .await?;
-    let ui = app.ui_url();
-    let sender = notices::Sender {
-        product: &app.config.product_name,
-        ui: &ui,
-    };
-    app.deliver(compose(
-        &sender,
-        &user.email,
-        user.username.as_str(),
-        token.token.expose(),
-        &notices::lifetime(ttl),
-    ))
-    .await;
-    Ok(())
 }
 
 /// The digest of a token as a client sent it, if it has the shape of one (43 base64url

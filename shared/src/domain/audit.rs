@@ -5,9 +5,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::app::App;
 use crate::clock::UnixTime;
-use crate::http::Caller;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventKind {
@@ -102,40 +100,4 @@ pub fn detail(pairs: &[(&str, Value)]) -> Map<String, Value> {
         .iter()
         .map(|(k, v)| ((*k).to_owned(), v.clone()))
         .collect()
-}
-
-/// Records an event about `user_id`. The log line is always written; a store that fails to keep
-/// the event is logged as an error, never turned into a failed request (the account action has
-/// happened, and the log line still holds it).
-pub async fn record(
-    app: &App,
-    caller: &Caller,
-    kind: EventKind,
-    user_id: Option<&str>,
-    detail: Map<String, Value>,
-) {
-    let at = app.clock.now();
-    let event = AuditEvent {
-        id: uuid::Uuid::new_v4().to_string(),
-        at,
-        kind: kind.as_str().to_owned(),
-        user_id: user_id.map(str::to_owned),
-        ip: caller.ip.clone(),
-        user_agent: caller.user_agent.clone(),
-        detail,
-        expires_at: at.plus(app.config.audit_retention),
-    };
-    let detail_text = Value::Object(event.detail.clone()).to_string();
-    tracing::info!(
-        target: "portcullis::audit",
-        event = event.kind,
-        user_id = event.user_id.as_deref().unwrap_or(""),
-        ip = event.ip.as_deref().unwrap_or(""),
-        user_agent = event.user_agent.as_deref().unwrap_or(""),
-        detail = %detail_text,
-        "audit"
-    );
-    if let Err(error) = app.store.record_event(&event).await {
-        tracing::error!(%error, event = event.kind, "audit event not stored");
-    }
 }

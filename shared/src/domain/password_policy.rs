@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 /// The 19,640 most common passwords, from Django's `common-passwords.txt` (BSD-3-Clause), one per
 /// line, lower-cased.
-const COMMON_PASSWORDS: &str = include_str!("data/common-passwords.txt");
+const COMMON_PASSWORDS: &str = include_str!("../data/common-passwords.txt");
 
 static BLOCKLIST: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
     COMMON_PASSWORDS

@@ -7,11 +7,12 @@
 
 use crate::app::App;
 use crate::audit::{self, EventKind};
+use crate::caller::Caller;
 use crate::config::EmailVerification;
 use crate::email::Email;
 use crate::error::{Error, Result};
 use crate::grant::{TokenGrant, start_session};
-use crate::http::{Caller, JsonBody};
+use crate::json_body::JsonBody;
 use crate::lockout::{self, FailureWrite, LockState, LockoutPolicy, LockoutRecord};
 use crate::secret::Secret;
 use crate::user::{User, UserStatus};
@@ -82,8 +83,7 @@ pub async fn login(app: &App, caller: &Caller, request: LoginRequest) -> Result<
     let matched = app.passwords.verify(&request.password, hash).await?;
     let Some(user) = user.filter(|_| matched) else {
         failed_attempt(app, caller, &key, &attempt).await?;
-        audit::record(
-            app,
+        app.audit(
             caller,
             EventKind::LoginFailed,
             key.strip_prefix("account#"),
@@ -96,8 +96,7 @@ pub async fn login(app: &App, caller: &Caller, request: LoginRequest) -> Result<
     check_status(app, &user)?;
     let grant = start_session(app, &user, caller).await?;
     tracing::info!(user_id = %user.id, session_id = %grant.session_id, "logged in");
-    audit::record(
-        app,
+    app.audit(
         caller,
         EventKind::LoginSucceeded,
         Some(&user.id),
@@ -148,8 +147,7 @@ pub async fn failed_attempt(
             .lock(key, until, attempt.at.expires_at.max(until))
             .await?;
         tracing::warn!(failures = attempt.record.failures, "login locked");
-        audit::record(
-            app,
+        app.audit(
             caller,
             EventKind::AccountLocked,
             key.strip_prefix("account#"),

@@ -8,10 +8,11 @@ use serde::Serialize;
 
 use crate::app::{App, Authenticated};
 use crate::audit::{self, EventKind};
+use crate::caller::Caller;
 use crate::email::Email;
 use crate::error::{Error, FieldErrors, Result};
-use crate::http::{Caller, JsonBody};
 use crate::invitations::{self, NewInvitation};
+use crate::json_body::JsonBody;
 use crate::lockout;
 use crate::me::{Me, me};
 use crate::roles;
@@ -123,8 +124,7 @@ pub async fn update_user(
     if let Some(verified) = update.email_verified {
         detail.push(("email_verified", verified.into()));
     }
-    audit::record(
-        app,
+    app.audit(
         caller,
         EventKind::UserUpdated,
         Some(&user.id),
@@ -147,8 +147,7 @@ pub async fn approve(app: &App, caller: &Caller, admin: &Authenticated, id: &str
         .update_user(id, &update)
         .await?
         .ok_or(Error::NotFound)?;
-    audit::record(
-        app,
+    app.audit(
         caller,
         EventKind::UserApproved,
         Some(&user.id),
@@ -167,8 +166,7 @@ pub async fn unlock(app: &App, caller: &Caller, admin: &Authenticated, id: &str)
     app.store
         .clear_lockout(&lockout::account_key(&user.id))
         .await?;
-    audit::record(
-        app,
+    app.audit(
         caller,
         EventKind::UserUnlocked,
         Some(&user.id),
@@ -187,8 +185,7 @@ pub async fn delete_user(
     if !app.store.delete_user(id).await? {
         return Err(Error::NotFound);
     }
-    audit::record(
-        app,
+    app.audit(
         caller,
         EventKind::UserDeleted,
         Some(id),
@@ -256,8 +253,7 @@ pub async fn create_invitation(
     let bound = new.email.is_some();
     let roles_given = new.roles.clone();
     let created = invitations::create(app, &admin.user, new).await?;
-    audit::record(
-        app,
+    app.audit(
         caller,
         EventKind::InvitationCreated,
         None,
@@ -279,8 +275,7 @@ pub async fn delete_invitation(
     id: &str,
 ) -> Result<()> {
     invitations::delete(app, id).await?;
-    audit::record(
-        app,
+    app.audit(
         caller,
         EventKind::InvitationDeleted,
         None,

@@ -3,8 +3,8 @@
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::app::App;
+use crate::caller::Caller;
 use crate::error::Result;
-use crate::http::Caller;
 use crate::secret::Secret;
 use crate::session::Session;
 use crate::tokens::{AccessClaims, OpaqueToken};

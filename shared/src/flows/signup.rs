@@ -4,11 +4,12 @@ use serde::Serialize;
 
 use crate::app::App;
 use crate::audit::{self, EventKind};
+use crate::caller::Caller;
 use crate::config::{EmailVerification, SignupMode};
 use crate::email::Email;
 use crate::error::{Error, Result};
-use crate::http::{Caller, JsonBody};
 use crate::invitations::{self, InvitationUse};
+use crate::json_body::JsonBody;
 use crate::password_policy::PersonalWords;
 use crate::secret::Secret;
 use crate::user::{User, UserStatus, new_user_id};
@@ -185,8 +186,7 @@ pub async fn signup(app: &App, caller: &Caller, request: SignupRequest) -> Resul
     if let Some((invitation, _)) = &invitation {
         detail.push(("invitation_id", invitation.id.clone().into()));
     }
-    audit::record(
-        app,
+    app.audit(
         caller,
         EventKind::Signup,
         Some(&user.id),

@@ -4,6 +4,28 @@ use std::time::Duration;
 
 use crate::clock::UnixTime;
 
+/// Requests per client IP are counted per group of routes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RateGroup {
+    Signup,
+    Login,
+    /// Routes that send mail.
+    Mail,
+    /// Routes that take a token.
+    Token,
+}
+
+impl RateGroup {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RateGroup::Signup => "signup",
+            RateGroup::Login => "login",
+            RateGroup::Mail => "mail",
+            RateGroup::Token => "token",
+        }
+    }
+}
+
 /// At most `max` events per `window`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {

@@ -12,9 +12,9 @@
 use serde::Serialize;
 
 use crate::app::{App, Authenticated};
+use crate::caller::Caller;
 use crate::error::{Error, Result};
 use crate::grant::{TokenGrant, grant};
-use crate::http::Caller;
 use crate::login;
 use crate::secret::Secret;
 use crate::session::Session;

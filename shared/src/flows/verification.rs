@@ -3,10 +3,10 @@
 
 use crate::app::App;
 use crate::audit::{self, EventKind};
+use crate::caller::Caller;
 use crate::config::{EmailVerification, SignupMode};
 use crate::email::Email;
 use crate::error::{Error, Result};
-use crate::http::Caller;
 use crate::one_time_token::{self, TokenPurpose};
 use crate::user::{User, UserStatus};
 
@@ -16,7 +16,7 @@ pub async fn send(app: &App, user: &User) -> Result<()> {
         tracing::info!(user_id = %user.id, "verification mail throttled");
         return Ok(());
     }
-    one_time_token::mail_link(app, user, TokenPurpose::VerifyEmail).await
+    crate::links::mail(app, user, TokenPurpose::VerifyEmail).await
 }
 
 /// Where a verified account goes next: to an administrator when signup needs approval.
@@ -49,8 +49,7 @@ pub async fn verify(app: &App, caller: &Caller, token: &str) -> Result<UserStatu
         .filter(|u| u.status != UserStatus::Disabled)
         .ok_or(Error::InvalidToken)?;
     tracing::info!(user_id = %user.id, status = user.status.as_str(), "email verified");
-    audit::record(
-        app,
+    app.audit(
         caller,
         EventKind::EmailVerified,
         Some(&user.id),

@@ -3,51 +3,21 @@
 //! secret counts toward the owning account's lockout; deleting a key ends its use, and every
 //! session it opened, at once.
 
-use rand::RngCore as _;
-use rand::rngs::OsRng;
 use serde::Serialize;
 use subtle::ConstantTimeEq as _;
 
+use crate::access_key::{AccessKey, new_key_id, well_formed};
 use crate::app::{App, Authenticated};
 use crate::audit::{self, EventKind};
+use crate::caller::Caller;
 use crate::clock::UnixTime;
 use crate::error::{Error, Result};
 use crate::grant::{TokenGrant, start_session_with};
-use crate::http::{Caller, JsonBody};
+use crate::json_body::JsonBody;
 use crate::lockout;
 use crate::login::{begin_attempt, check_status, failed_attempt};
 use crate::secret::Secret;
 use crate::tokens::{OpaqueToken, digest};
-
-/// Access key ids: `PCAK` and 16 characters of base32 (80 random bits).
-const PREFIX: &str = "PCAK";
-const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AccessKey {
-    /// The access key itself: an identifier, not a secret.
-    pub id: String,
-    pub user_id: String,
-    /// SHA-256 of the secret key, hex.
-    pub secret_digest: String,
-    pub created_at: UnixTime,
-    pub last_used_at: Option<UnixTime>,
-}
-
-fn new_key_id() -> String {
-    let mut bytes = [0u8; 16];
-    OsRng.fill_bytes(&mut bytes);
-    let mut id = String::from(PREFIX);
-    id.extend(bytes.iter().map(|b| ALPHABET[(b & 31) as usize] as char));
-    id
-}
-
-/// Whether `value` has the shape of an access key id (checked before any store read).
-fn well_formed(value: &str) -> bool {
-    value.len() == PREFIX.len() + 16
-        && value.starts_with(PREFIX)
-        && value[PREFIX.len()..].bytes().all(|b| ALPHABET.contains(&b))
-}
 
 /// `201 {access_key, secret_key}`.
 pub struct CreatedKey {
@@ -91,8 +61,7 @@ pub async fn create(app: &App, caller: &Caller, who: &Authenticated) -> Result<C
     app.store
         .create_access_key(&key, app.config.access_key_limit)
         .await?;
-    audit::record(
-        app,
+    app.audit(
         caller,
         EventKind::AccessKeyCreated,
         Some(&key.user_id),
@@ -132,8 +101,7 @@ pub async fn delete(app: &App, caller: &Caller, who: &Authenticated, id: &str) -
             app.store.revoke_session(&session.id, now).await?;
         }
     }
-    audit::record(
-        app,
+    app.audit(
         caller,
         EventKind::AccessKeyDeleted,
         Some(&who.user.id),
@@ -200,8 +168,7 @@ pub async fn login(app: &App, caller: &Caller, request: KeyLogin) -> Result<Toke
     let (Some(key), Some(user)) = (key.filter(|_| matched), owner) else {
         failed_attempt(app, caller, &lock_key, &attempt).await?;
         let user_id = lock_key.strip_prefix("account#");
-        audit::record(
-            app,
+        app.audit(
             caller,
             EventKind::LoginFailed,
             user_id,
@@ -215,8 +182,7 @@ pub async fn login(app: &App, caller: &Caller, request: KeyLogin) -> Result<Toke
     let now = app.clock.now();
     app.store.touch_access_key(&key.id, now).await?;
     let grant = start_session_with(app, &user, caller, Some(&key.id)).await?;
-    audit::record(
-        app,
+    app.audit(
         caller,
         EventKind::AccessKeyUsed,
         Some(&user.id),

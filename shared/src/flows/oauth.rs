@@ -13,24 +13,23 @@
 
 mod github;
 mod google;
-mod records;
 
 use std::future::Future;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use oauth2::{HttpRequest, HttpResponse};
 use url::Url;
 
-pub use records::{IdentityLink, PendingSignIn, Provider};
+pub use crate::identity::{IdentityLink, PendingSignIn, Provider};
 
 use crate::app::App;
 use crate::audit::{self, EventKind};
+use crate::caller::Caller;
 use crate::config::{LinkByEmail, OAuthClient, SignupMode};
 use crate::email::Email;
 use crate::error::{Error, Result};
 use crate::grant::{TokenGrant, start_session};
-use crate::http::Caller;
 use crate::invitations::{self, Invitation, InvitationUse};
 use crate::login::check_status;
 use crate::one_time_token::{self, OneTimeToken, TokenPurpose};
@@ -48,24 +47,33 @@ const COMPLETE_PATH: &str = "/oauth/complete";
 /// Times the callback tries to settle an account against concurrent sign-ins.
 const MAX_RESOLVE_ATTEMPTS: usize = 3;
 
-/// The HTTP client every provider call goes through, and what is cached about providers.
-pub struct Providers {
-    /// Built on first use: only provider sign-ins call out, so no other function pays for a
-    /// TLS client (its root certificates) at start-up.
+/// The app as provider sign-in sees it: the app itself (every field of `App` reads through), plus
+/// the HTTP client every provider call goes through and what is cached about providers. Only the
+/// oauth-callback function builds one, so no other function carries an HTTP client.
+pub struct Context {
+    app: Arc<App>,
+    /// Built on first use, not at start-up: a TLS client (its root certificates) costs time.
     http: OnceLock<reqwest::Client>,
     google: Mutex<google::Cache>,
 }
 
-impl Default for Providers {
-    fn default() -> Providers {
-        Providers {
+impl std::ops::Deref for Context {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.app
+    }
+}
+
+impl Context {
+    pub fn new(app: Arc<App>) -> Context {
+        Context {
+            app,
             http: OnceLock::new(),
             google: Mutex::new(google::Cache::default()),
         }
     }
-}
 
-impl Providers {
     fn http(&self) -> Result<&reqwest::Client> {
         if let Some(http) = self.http.get() {
             return Ok(http);
@@ -162,7 +170,7 @@ impl Failure {
             Failure::InvalidIdToken(_) => "invalid_id_token",
             Failure::EmailNotVerified => "email_not_verified",
             Failure::EmailTaken => "email_taken",
-            Failure::Refused(error) => crate::http::problem::problem(error).code,
+            Failure::Refused(error) => error.code(),
             Failure::Internal(_) => "server_error",
         }
     }
@@ -192,7 +200,7 @@ pub struct Redirect {
 }
 
 /// The provider `name` names, if it is configured.
-pub fn configured(app: &App, name: &str) -> Result<(Provider, OAuthClient)> {
+pub fn configured(app: &Context, name: &str) -> Result<(Provider, OAuthClient)> {
     let provider = Provider::parse(name).ok_or(Error::UnknownProvider)?;
     let client = match provider {
         Provider::Google => app.config.google.clone(),
@@ -204,19 +212,19 @@ pub fn configured(app: &App, name: &str) -> Result<(Provider, OAuthClient)> {
 }
 
 /// `{public}/v1/oauth/{provider}/callback`: the redirect URI to register with the provider.
-pub fn redirect_uri(app: &App, provider: Provider) -> String {
+pub fn redirect_uri(app: &Context, provider: Provider) -> String {
     format!("{}/v1/oauth/{}/callback", app.issuer, provider.as_str())
 }
 
 /// Where the UI gets the outcome when it named no `return_to`.
-fn default_return_to(app: &App) -> String {
+fn default_return_to(app: &Context) -> String {
     format!("{}{COMPLETE_PATH}", app.ui_url())
 }
 
 /// `return_to` when it is allowed: same scheme, host and port as one of
 /// `PORTCULLIS_OAUTH_RETURN_TO` (the UI URL by default), and a path under that one's path at a
 /// `/` boundary. No credentials and no fragment (the outcome goes in the fragment).
-pub fn allowed_return_to(app: &App, return_to: Option<&str>) -> Result<String> {
+pub fn allowed_return_to(app: &Context, return_to: Option<&str>) -> Result<String> {
     let Some(value) = return_to.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(default_return_to(app));
     };
@@ -251,7 +259,7 @@ pub fn allowed_return_to(app: &App, return_to: Option<&str>) -> Result<String> {
 /// `invitation` is kept (as its digest) with the sign-in for the signup-mode decision.
 #[tracing::instrument(skip_all, fields(provider = name), err(level = "info"))]
 pub async fn authorize(
-    app: &App,
+    app: &Context,
     name: &str,
     return_to: Option<&str>,
     invitation: Option<Secret>,
@@ -314,7 +322,7 @@ pub struct CallbackQuery {
 /// or `#error=<code>`. `UnknownProvider` is the only error.
 #[tracing::instrument(skip_all, fields(provider = name))]
 pub async fn callback(
-    app: &App,
+    app: &Context,
     caller: &Caller,
     name: &str,
     query: CallbackQuery,
@@ -347,7 +355,7 @@ pub async fn callback(
 /// The sign-in this callback belongs to, consumed: the `state` must be the one this browser's
 /// cookie holds, under way, unexpired, and for this provider.
 async fn pending_sign_in(
-    app: &App,
+    app: &Context,
     provider: Provider,
     query: &CallbackQuery,
     state_cookie: Option<Secret>,
@@ -372,7 +380,7 @@ async fn pending_sign_in(
 
 /// From the provider's answer to an exchange code.
 async fn finish(
-    app: &App,
+    app: &Context,
     caller: &Caller,
     client: &OAuthClient,
     pending: &PendingSignIn,
@@ -415,7 +423,7 @@ async fn finish(
 /// Every write is conditional, so of two callbacks racing with one identity exactly one link is
 /// made; the other looks again and finds it.
 pub async fn resolve_account(
-    app: &App,
+    app: &Context,
     caller: &Caller,
     identity: &ProviderIdentity,
     invitation_digest: Option<&str>,
@@ -514,9 +522,8 @@ fn identity_link(identity: &ProviderIdentity, user: &User) -> IdentityLink {
 }
 
 /// The `oauth_linked` audit event: a provider identity now opens `link.user_id`.
-async fn audit_link(app: &App, caller: &Caller, link: &IdentityLink, new_account: bool) {
-    audit::record(
-        app,
+async fn audit_link(app: &Context, caller: &Caller, link: &IdentityLink, new_account: bool) {
+    app.audit(
         caller,
         EventKind::OauthLinked,
         Some(&link.user_id),
@@ -531,7 +538,7 @@ async fn audit_link(app: &App, caller: &Caller, link: &IdentityLink, new_account
 /// A new account for a provider identity, linked to it in the same write. `None` when the
 /// identity was linked meanwhile.
 async fn create_account(
-    app: &App,
+    app: &Context,
     email: &Email,
     status: UserStatus,
     link: IdentityLink,
@@ -584,7 +591,7 @@ async fn create_account(
 }
 
 /// A one-time code for `user`, kept as its digest, good for `PORTCULLIS_OAUTH_EXCHANGE_TTL`.
-async fn exchange_code(app: &App, user: &User) -> Result<Secret> {
+async fn exchange_code(app: &Context, user: &User) -> Result<Secret> {
     let now = app.clock.now();
     let code = OpaqueToken::generate();
     app.store
@@ -604,7 +611,7 @@ async fn exchange_code(app: &App, user: &User) -> Result<Secret> {
 /// `POST /v1/oauth/exchange`: the one-time code for tokens, once. The account's status is checked
 /// again (it may have been disabled in the meantime).
 #[tracing::instrument(skip_all, err(level = "info"))]
-pub async fn exchange(app: &App, caller: &Caller, code: &str) -> Result<TokenGrant> {
+pub async fn exchange(app: &Context, caller: &Caller, code: &str) -> Result<TokenGrant> {
     let digest = one_time_token::parse(code)?;
     let token = app
         .store
@@ -620,8 +627,7 @@ pub async fn exchange(app: &App, caller: &Caller, code: &str) -> Result<TokenGra
     check_status(app, &user)?;
     let grant = start_session(app, &user, caller).await?;
     tracing::info!(user_id = %user.id, session_id = %grant.session_id, "logged in through a provider");
-    audit::record(
-        app,
+    app.audit(
         caller,
         EventKind::LoginSucceeded,
         Some(&user.id),
@@ -659,15 +665,12 @@ fn clear_state_cookie() -> String {
 /// The cause goes to the log (never a code, token or secret); the browser gets only the code.
 fn log_failure(failure: &Failure) {
     match failure {
-        Failure::Internal(error) => {
-            let problem = crate::http::problem::problem(error);
-            match problem.cause {
-                Some(cause) => {
-                    tracing::error!(code = failure.code(), %cause, "provider sign-in failed")
-                }
-                None => tracing::error!(code = failure.code(), %error, "provider sign-in failed"),
+        Failure::Internal(error) => match error.cause() {
+            Some(cause) => {
+                tracing::error!(code = failure.code(), %cause, "provider sign-in failed")
             }
-        }
+            None => tracing::error!(code = failure.code(), %error, "provider sign-in failed"),
+        },
         Failure::Provider(cause) | Failure::InvalidIdToken(cause) => {
             tracing::warn!(code = failure.code(), %cause, "provider sign-in refused");
         }

@@ -9,8 +9,7 @@ use oauth2::{
 };
 use serde::Deserialize;
 
-use super::{Failure, PendingSignIn, Provider, ProviderIdentity};
-use crate::app::App;
+use super::{Context, Failure, PendingSignIn, Provider, ProviderIdentity};
 use crate::config::OAuthClient;
 use crate::email::Email;
 use crate::error::Error;
@@ -28,7 +27,7 @@ type GitHubClient = BasicClient<
     oauth2::EndpointSet,
 >;
 
-fn client(app: &App, oauth: &OAuthClient) -> Result<GitHubClient, Error> {
+fn client(app: &Context, oauth: &OAuthClient) -> Result<GitHubClient, Error> {
     let web = base(&app.config.github_url);
     Ok(BasicClient::new(ClientId::new(oauth.client_id.clone()))
         .set_client_secret(ClientSecret::new(oauth.client_secret.clone()))
@@ -49,7 +48,7 @@ fn client(app: &App, oauth: &OAuthClient) -> Result<GitHubClient, Error> {
 /// `{github}/login/oauth/authorize` with `state`, the PKCE challenge and the scopes that read
 /// the profile and the email addresses.
 pub(super) fn authorize_url(
-    app: &App,
+    app: &Context,
     oauth: &OAuthClient,
     state: &Secret,
     challenge: &PkceCodeChallenge,
@@ -77,7 +76,7 @@ struct GitHubEmail {
 }
 
 pub(super) async fn identity(
-    app: &App,
+    app: &Context,
     oauth: &OAuthClient,
     pending: &PendingSignIn,
     code: &Secret,
@@ -89,7 +88,7 @@ pub(super) async fn identity(
         .set_pkce_verifier(PkceCodeVerifier::new(
             pending.pkce_verifier.expose().to_owned(),
         ))
-        .request_async(&app.oauth.token_client()?)
+        .request_async(&app.token_client()?)
         .await
         .map_err(|e| {
             Failure::Provider(format!("the token request failed: {}", super::describe(&e)))
@@ -111,12 +110,11 @@ pub(super) async fn identity(
 
 /// A GET of GitHub's REST API with the user's access token.
 async fn get<T: serde::de::DeserializeOwned>(
-    app: &App,
+    app: &Context,
     url: &str,
     token: &Secret,
 ) -> Result<T, Failure> {
     let request = app
-        .oauth
         .http()?
         .get(url)
         .bearer_auth(token.expose())

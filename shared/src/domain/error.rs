@@ -1,4 +1,5 @@
-//! The one domain error of Portcullis. `http::problem` maps every variant to a status and a `code`.
+//! The one domain error of Portcullis. Each variant has a stable `code` (here); `http::problem`
+//! maps every variant to a status and problem+json.
 
 use std::collections::BTreeMap;
 
@@ -109,6 +110,48 @@ pub enum Error {
 }
 
 impl Error {
+    /// The stable, machine-readable name of the error: the `code` of problem+json, and the
+    /// `error` of a provider sign-in's redirect.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidRequest { .. } => "invalid_request",
+            Error::WeakPassword { .. } => "weak_password",
+            Error::EmailTaken => "email_taken",
+            Error::UsernameTaken => "username_taken",
+            Error::SignupDisabled => "signup_disabled",
+            Error::InvitationRequired => "invitation_required",
+            Error::InvitationInvalid => "invitation_invalid",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::InvalidCredentials => "invalid_credentials",
+            Error::EmailNotVerified => "email_not_verified",
+            Error::PendingApproval => "pending_approval",
+            Error::AccountDisabled => "account_disabled",
+            Error::AccountLocked { .. } => "account_locked",
+            Error::Unauthorized => "unauthorized",
+            Error::InvalidToken => "invalid_token",
+            Error::InvalidRefreshToken => "invalid_refresh_token",
+            Error::PasswordResetDisabled => "password_reset_disabled",
+            Error::Forbidden => "forbidden",
+            Error::LastAdmin => "last_admin",
+            Error::TooManyAccessKeys { .. } => "access_key_limit",
+            Error::NotFound => "not_found",
+            Error::UnknownProvider => "unknown_provider",
+            Error::MethodNotAllowed => "method_not_allowed",
+            Error::PayloadTooLarge => "payload_too_large",
+            Error::UnsupportedMediaType => "unsupported_media_type",
+            Error::Unavailable { .. } => "unavailable",
+            Error::Internal(_) => "internal",
+        }
+    }
+
+    /// What went wrong underneath a 5xx, for the log line only.
+    pub fn cause(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        match self {
+            Error::Unavailable { cause, .. } | Error::Internal(cause) => Some(cause.as_ref()),
+            _ => None,
+        }
+    }
+
     pub fn internal(cause: impl Into<Cause>) -> Error {
         Error::Internal(cause.into())
     }

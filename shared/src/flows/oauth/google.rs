@@ -19,8 +19,7 @@ use oauth2::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{Failure, PendingSignIn, Provider, ProviderIdentity};
-use crate::app::App;
+use super::{Context, Failure, PendingSignIn, Provider, ProviderIdentity};
 use crate::clock::UnixTime;
 use crate::config::OAuthClient;
 use crate::email::Email;
@@ -70,7 +69,7 @@ type OidcClient<HasAuthUrl, HasTokenUrl> = oauth2::Client<
 >;
 
 fn client(
-    app: &App,
+    app: &Context,
     client: &OAuthClient,
     discovery: &Discovery,
 ) -> Result<OidcClient<oauth2::EndpointSet, oauth2::EndpointSet>, Failure> {
@@ -90,7 +89,7 @@ fn client(
         ))
 }
 
-fn issuer(app: &App) -> String {
+fn issuer(app: &Context) -> String {
     app.config
         .google_issuer
         .as_str()
@@ -99,9 +98,9 @@ fn issuer(app: &App) -> String {
 }
 
 /// The issuer's discovery document, cached for an hour. Its `issuer` must be the configured one.
-async fn discovery(app: &App) -> Result<Arc<Discovery>, Failure> {
+async fn discovery(app: &Context) -> Result<Arc<Discovery>, Failure> {
     let now = app.clock.now();
-    if let Ok(cache) = app.oauth.google.lock()
+    if let Ok(cache) = app.google.lock()
         && let Some((discovery, at)) = &cache.discovery
         && now < at.plus(CACHE_TTL)
     {
@@ -116,16 +115,20 @@ async fn discovery(app: &App) -> Result<Arc<Discovery>, Failure> {
         )));
     }
     let discovery = Arc::new(discovery);
-    if let Ok(mut cache) = app.oauth.google.lock() {
+    if let Ok(mut cache) = app.google.lock() {
         cache.discovery = Some((discovery.clone(), now));
     }
     Ok(discovery)
 }
 
 /// The issuer's keys: cached, and read again when a token names a key they lack.
-async fn keys(app: &App, discovery: &Discovery, kid: Option<&str>) -> Result<Arc<JwkSet>, Failure> {
+async fn keys(
+    app: &Context,
+    discovery: &Discovery,
+    kid: Option<&str>,
+) -> Result<Arc<JwkSet>, Failure> {
     let now = app.clock.now();
-    let cached = app.oauth.google.lock().ok().and_then(|c| c.keys.clone());
+    let cached = app.google.lock().ok().and_then(|c| c.keys.clone());
     if let Some((keys, at)) = cached {
         let has_key = kid.is_none_or(|kid| keys.find(kid).is_some());
         let fresh = now < at.plus(CACHE_TTL);
@@ -134,25 +137,21 @@ async fn keys(app: &App, discovery: &Discovery, kid: Option<&str>) -> Result<Arc
         }
     }
     let keys: Arc<JwkSet> = Arc::new(get_json(app, &discovery.jwks_uri).await?);
-    if let Ok(mut cache) = app.oauth.google.lock() {
+    if let Ok(mut cache) = app.google.lock() {
         cache.keys = Some((keys.clone(), now));
     }
     Ok(keys)
 }
 
-async fn get_json<T: serde::de::DeserializeOwned>(app: &App, url: &str) -> Result<T, Failure> {
-    let request = app
-        .oauth
-        .http()?
-        .get(url)
-        .header("accept", "application/json");
+async fn get_json<T: serde::de::DeserializeOwned>(app: &Context, url: &str) -> Result<T, Failure> {
+    let request = app.http()?.get(url).header("accept", "application/json");
     super::fetch_json(request, url).await
 }
 
 /// Where the browser signs in: the issuer's authorization endpoint with `state`, the PKCE S256
 /// challenge and the `nonce`.
 pub(super) async fn authorize_url(
-    app: &App,
+    app: &Context,
     oauth: &OAuthClient,
     state: &Secret,
     challenge: &PkceCodeChallenge,
@@ -184,7 +183,7 @@ struct IdClaims {
 
 /// Trades the code (with the PKCE verifier) for tokens and reads the identity from the ID token.
 pub(super) async fn identity(
-    app: &App,
+    app: &Context,
     oauth: &OAuthClient,
     pending: &PendingSignIn,
     code: &Secret,
@@ -204,7 +203,7 @@ pub(super) async fn identity(
         .set_pkce_verifier(PkceCodeVerifier::new(
             pending.pkce_verifier.expose().to_owned(),
         ))
-        .request_async(&app.oauth.token_client()?)
+        .request_async(&app.token_client()?)
         .await
         .map_err(|e| {
             Failure::Provider(format!("the token request failed: {}", super::describe(&e)))
@@ -245,7 +244,7 @@ const ALGORITHMS: &[Algorithm] = &[
 ];
 
 async fn verify_id_token(
-    app: &App,
+    app: &Context,
     oauth: &OAuthClient,
     discovery: &Discovery,
     token: &str,

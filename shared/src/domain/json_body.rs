@@ -1,9 +1,9 @@
-//! Reading a JSON request body field by field, so every missing or mistyped field is named at once.
+//! Reading a JSON object field by field, so every missing or mistyped field is named at once.
+//! The HTTP layer checks the media type and size and hands over the bytes; flows read fields.
 
-use lambda_http::http::header;
-use lambda_http::{Body, Request};
 use serde_json::{Map, Value};
 
+use crate::email::Email;
 use crate::error::{Error, FieldErrors, Result};
 use crate::secret::Secret;
 
@@ -12,41 +12,9 @@ pub struct JsonBody {
     errors: FieldErrors,
 }
 
-fn is_json(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
-}
-
-pub fn body_bytes(request: &Request) -> &[u8] {
-    match request.body() {
-        Body::Empty => &[],
-        Body::Text(text) => text.as_bytes(),
-        Body::Binary(bytes) => bytes,
-        _ => &[],
-    }
-}
-
 impl JsonBody {
-    pub fn parse(request: &Request) -> Result<JsonBody> {
-        let bytes = body_bytes(request);
-        if bytes.len() > super::MAX_BODY_BYTES {
-            return Err(Error::PayloadTooLarge);
-        }
-        let content_type = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .map(|v| v.to_str().unwrap_or(""));
-        match content_type {
-            Some(ct) if is_json(ct) => {}
-            None if bytes.is_empty() => {}
-            _ => return Err(Error::UnsupportedMediaType),
-        }
+    /// The body's fields, or 400 naming `body` when it is not one JSON object.
+    pub fn from_slice(bytes: &[u8]) -> Result<JsonBody> {
         if bytes.is_empty() {
             return Err(Error::invalid_field("body", "must be a JSON object"));
         }
@@ -138,6 +106,21 @@ impl JsonBody {
         self.fields.keys().cloned().collect()
     }
 
+    /// A body whose one required field `name` is an email address: the address, or 400 naming
+    /// the field.
+    pub fn email(mut self, name: &str) -> Result<Email> {
+        let email = self.string(name, true);
+        let email = email.and_then(|e| match Email::parse(&e) {
+            Ok(email) => Some(email),
+            Err(message) => {
+                self.error(name, message);
+                None
+            }
+        });
+        self.finish()?;
+        email.ok_or_else(|| Error::internal("a missing field was not reported"))
+    }
+
     /// Adds a validation message about a field.
     pub fn error(&mut self, field: &str, message: impl Into<String>) {
         self.errors.add(field, message);
@@ -152,20 +135,10 @@ impl JsonBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use lambda_http::http;
-
-    fn request(content_type: Option<&str>, body: &str) -> Request {
-        let mut builder = http::Request::builder().method("POST").uri("/v1/login");
-        if let Some(ct) = content_type {
-            builder = builder.header("content-type", ct);
-        }
-        builder.body(Body::Text(body.to_owned())).unwrap()
-    }
 
     #[test]
     fn names_every_missing_and_mistyped_field() {
-        let mut body =
-            JsonBody::parse(&request(Some("application/json"), r#"{"a": 5, "c": null}"#)).unwrap();
+        let mut body = JsonBody::from_slice(br#"{"a": 5, "c": null}"#).unwrap();
         assert_eq!(body.string("a", true), None);
         assert_eq!(body.string("b", true), None);
         assert_eq!(body.bool("c", true), None);
@@ -180,32 +153,14 @@ mod tests {
     }
 
     #[test]
-    fn refuses_other_media_types_and_non_objects() {
-        assert!(matches!(
-            JsonBody::parse(&request(Some("text/plain"), "{}")),
-            Err(Error::UnsupportedMediaType)
-        ));
-        assert!(matches!(
-            JsonBody::parse(&request(None, "{}")),
-            Err(Error::UnsupportedMediaType)
-        ));
-        assert!(matches!(
-            JsonBody::parse(&request(Some("application/json"), "[1]")),
-            Err(Error::InvalidRequest { .. })
-        ));
-        assert!(matches!(
-            JsonBody::parse(&request(Some("application/json"), "{")),
-            Err(Error::InvalidRequest { .. })
-        ));
-        assert!(JsonBody::parse(&request(Some("application/json; charset=utf-8"), "{}")).is_ok());
-    }
-
-    #[test]
-    fn refuses_oversize_bodies() {
-        let big = format!(r#"{{"a":"{}"}}"#, "x".repeat(super::super::MAX_BODY_BYTES));
-        assert!(matches!(
-            JsonBody::parse(&request(Some("application/json"), &big)),
-            Err(Error::PayloadTooLarge)
-        ));
+    fn refuses_what_is_not_one_object() {
+        for text in ["[1]", "{", "", "\"a\""] {
+            let Err(Error::InvalidRequest { errors, .. }) = JsonBody::from_slice(text.as_bytes())
+            else {
+                panic!("{text:?} was taken");
+            };
+            assert!(errors.get("body").is_some(), "{text:?}");
+        }
+        assert!(JsonBody::from_slice(b"{}").is_ok());
     }
 }

@@ -3,9 +3,9 @@
 
 use crate::app::App;
 use crate::audit::{self, EventKind};
+use crate::caller::Caller;
 use crate::email::Email;
 use crate::error::{Error, Result};
-use crate::http::Caller;
 use crate::lockout;
 use crate::notices::{self, PasswordChange};
 use crate::one_time_token::{self, TokenPurpose};
@@ -30,10 +30,9 @@ pub async fn request(app: &App, caller: &Caller, email: &Email) -> Result<()> {
         tracing::info!(user_id = %user.id, "reset mail throttled");
         return Ok(());
     }
-    one_time_token::mail_link(app, &user, TokenPurpose::ResetPassword).await?;
+    crate::links::mail(app, &user, TokenPurpose::ResetPassword).await?;
     tracing::info!(user_id = %user.id, "reset mail sent");
-    audit::record(
-        app,
+    app.audit(
         caller,
         EventKind::PasswordResetRequested,
         Some(&user.id),
@@ -92,8 +91,7 @@ pub async fn confirm(app: &App, caller: &Caller, token: &str, new_password: &Sec
             .await?;
     }
     tracing::info!(user_id = %user.id, "password reset");
-    audit::record(
-        app,
+    app.audit(
         caller,
         EventKind::PasswordReset,
         Some(&user.id),

@@ -1,0 +1,37 @@
+//! Access keys (Backend.AI's IAM login): an id that names the key and a secret shown once, kept
+//! only as its SHA-256 digest.
+
+use rand::RngCore as _;
+use rand::rngs::OsRng;
+
+use crate::clock::UnixTime;
+
+/// Access key ids: `PCAK` and 16 characters of base32 (80 random bits).
+const PREFIX: &str = "PCAK";
+const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccessKey {
+    /// The access key itself: an identifier, not a secret.
+    pub id: String,
+    pub user_id: String,
+    /// SHA-256 of the secret key, hex.
+    pub secret_digest: String,
+    pub created_at: UnixTime,
+    pub last_used_at: Option<UnixTime>,
+}
+
+pub fn new_key_id() -> String {
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    let mut id = String::from(PREFIX);
+    id.extend(bytes.iter().map(|b| ALPHABET[(b & 31) as usize] as char));
+    id
+}
+
+/// Whether `value` has the shape of an access key id (checked before any store read).
+pub fn well_formed(value: &str) -> bool {
+    value.len() == PREFIX.len() + 16
+        && value.starts_with(PREFIX)
+        && value[PREFIX.len()..].bytes().all(|b| ALPHABET.contains(&b))
+}

@@ -1,0 +1,185 @@
+//! The admin function: the account's own access keys, and the administration API (users,
+//! invitations, audit) for active admins.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+
+use crate::admin;
+use crate::app::Authenticated;
+use crate::caller::Caller;
+use crate::error::FieldErrors;
+use crate::http::extract::{Id, MAX_ID_LENGTH};
+use crate::http::{Admin, AppState, Query, Result, json, no_content};
+use crate::json_body::JsonBody;
+use crate::store::{EventQuery, UserQuery};
+use crate::user::UserStatus;
+use crate::{access_keys, invitations};
+
+pub fn routes(_: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v1/access-keys", post(create_key).get(list_keys))
+        .route("/v1/access-keys/{id}", axum::routing::delete(delete_key))
+        .route("/v1/admin/users", get(list_users))
+        .route(
+            "/v1/admin/users/{id}",
+            get(get_user).patch(update_user).delete(delete_user),
+        )
+        .route("/v1/admin/users/{id}/approve", post(approve))
+        .route("/v1/admin/users/{id}/unlock", post(unlock))
+        .route(
+            "/v1/admin/invitations",
+            post(create_invitation).get(list_invitations),
+        )
+        .route(
+            "/v1/admin/invitations/{id}",
+            axum::routing::delete(delete_invitation),
+        )
+        .route("/v1/admin/audit", get(audit))
+}
+
+async fn create_key(State(app): State<AppState>, caller: Caller, who: Authenticated) -> Result {
+    let created = access_keys::create(&app, &caller, &who).await?;
+    json(StatusCode::CREATED, &created)
+}
+
+async fn list_keys(State(app): State<AppState>, who: Authenticated) -> Result {
+    let keys = access_keys::list(&app, &who).await?;
+    json(StatusCode::OK, &serde_json::json!({ "access_keys": keys }))
+}
+
+async fn delete_key(
+    State(app): State<AppState>,
+    caller: Caller,
+    who: Authenticated,
+    Id(id): Id,
+) -> Result {
+    access_keys::delete(&app, &caller, &who, &id).await?;
+    no_content()
+}
+
+async fn list_users(State(app): State<AppState>, _: Admin, query: Query) -> Result {
+    let mut errors = FieldErrors::default();
+    let limit = admin::page_params(query.get("limit").as_deref(), &mut errors);
+    let status = query.get("status").and_then(|s| {
+        let parsed = UserStatus::parse(&s);
+        if parsed.is_none() {
+            errors.add(
+                "status",
+                "must be pending_verification, pending_approval, active or disabled",
+            );
+        }
+        parsed
+    });
+    let prefix = query
+        .get("q")
+        .map(|q| q.trim().to_lowercase())
+        .filter(|q| !q.is_empty());
+    if prefix.as_ref().is_some_and(|q| q.chars().count() > 254) {
+        errors.add("q", "must be at most 254 characters");
+    }
+    errors.into_result()?;
+    let query = UserQuery {
+        prefix,
+        status,
+        limit,
+        cursor: query.get("cursor"),
+    };
+    json(StatusCode::OK, &admin::list_users(&app, query).await?)
+}
+
+async fn get_user(State(app): State<AppState>, _: Admin, Id(id): Id) -> Result {
+    json(StatusCode::OK, &admin::get_user(&app, &id).await?)
+}
+
+async fn update_user(
+    State(app): State<AppState>,
+    caller: Caller,
+    Admin(who): Admin,
+    Id(id): Id,
+    body: JsonBody,
+) -> Result {
+    let update = admin::parse_update(body)?;
+    let user = admin::update_user(&app, &caller, &who, &id, update).await?;
+    json(StatusCode::OK, &user)
+}
+
+async fn delete_user(
+    State(app): State<AppState>,
+    caller: Caller,
+    Admin(who): Admin,
+    Id(id): Id,
+) -> Result {
+    admin::delete_user(&app, &caller, &who, &id).await?;
+    no_content()
+}
+
+async fn approve(
+    State(app): State<AppState>,
+    caller: Caller,
+    Admin(who): Admin,
+    Id(id): Id,
+) -> Result {
+    json(
+        StatusCode::OK,
+        &admin::approve(&app, &caller, &who, &id).await?,
+    )
+}
+
+async fn unlock(
+    State(app): State<AppState>,
+    caller: Caller,
+    Admin(who): Admin,
+    Id(id): Id,
+) -> Result {
+    json(
+        StatusCode::OK,
+        &admin::unlock(&app, &caller, &who, &id).await?,
+    )
+}
+
+async fn create_invitation(
+    State(app): State<AppState>,
+    caller: Caller,
+    Admin(who): Admin,
+    body: JsonBody,
+) -> Result {
+    let new = admin::parse_invitation(body)?;
+    let created = admin::create_invitation(&app, &caller, &who, new).await?;
+    json(StatusCode::CREATED, &created)
+}
+
+async fn list_invitations(State(app): State<AppState>, _: Admin) -> Result {
+    let list = invitations::list(&app).await?;
+    json(StatusCode::OK, &serde_json::json!({ "invitations": list }))
+}
+
+async fn delete_invitation(
+    State(app): State<AppState>,
+    caller: Caller,
+    Admin(who): Admin,
+    Id(id): Id,
+) -> Result {
+    admin::delete_invitation(&app, &caller, &who, &id).await?;
+    no_content()
+}
+
+async fn audit(State(app): State<AppState>, _: Admin, query: Query) -> Result {
+    let mut errors = FieldErrors::default();
+    let limit = admin::page_params(query.get("limit").as_deref(), &mut errors);
+    let user_id = query.get("user_id").filter(|id| !id.is_empty());
+    if user_id.as_ref().is_some_and(|id| id.len() > MAX_ID_LENGTH) {
+        errors.add(
+            "user_id",
+            format!("must be at most {MAX_ID_LENGTH} characters"),
+        );
+    }
+    errors.into_result()?;
+    let query = EventQuery {
+        user_id,
+        limit,
+        cursor: query.get("cursor"),
+    };
+    json(StatusCode::OK, &admin::events(&app, query).await?)
+}

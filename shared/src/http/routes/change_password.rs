@@ -1,0 +1,38 @@
+//! The change-password function: `POST /v1/password/change`.
+
+use axum::Router;
+use axum::extract::State;
+use axum::middleware::from_fn_with_state;
+use axum::routing::post;
+
+use crate::app::Authenticated;
+use crate::caller::Caller;
+use crate::error::Error;
+use crate::http::{AppState, Result, limit_rate, tokens};
+use crate::json_body::JsonBody;
+use crate::password_change;
+use crate::rate_limit::RateGroup;
+
+pub fn routes(app: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v1/password/change", post(change_password))
+        .route_layer(from_fn_with_state(
+            (app.clone(), RateGroup::Login),
+            limit_rate,
+        ))
+}
+
+async fn change_password(
+    State(app): State<AppState>,
+    caller: Caller,
+    who: Authenticated,
+    mut body: JsonBody,
+) -> Result {
+    let current = body.secret("current_password", true);
+    let new = body.secret("new_password", true);
+    body.finish()?;
+    let (Some(current), Some(new)) = (current, new) else {
+        return Err(Error::internal("a missing field was not reported"));
+    };
+    tokens(&password_change::change(&app, &caller, who, &current, &new).await?)
+}

@@ -1,0 +1,90 @@
+//! The oauth-callback function: sign in with Google and GitHub.
+//! `GET /v1/oauth/{provider}/authorize`, `GET /v1/oauth/{provider}/callback`,
+//! `POST /v1/oauth/exchange`.
+
+use axum::Router;
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::http::{StatusCode, header};
+use axum::middleware::from_fn_with_state;
+use axum::response::IntoResponse as _;
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+
+use crate::caller::Caller;
+use crate::error::Error;
+use crate::http::{AppState, Id, Query, Result, limit_rate, tokens};
+use crate::json_body::JsonBody;
+use crate::oauth;
+use crate::rate_limit::RateGroup;
+use crate::secret::Secret;
+
+/// The provider client and caches live as long as the function instance, beside the app.
+type SignIns = Extension<Arc<oauth::Context>>;
+
+pub fn routes(app: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/v1/oauth/{provider}/authorize", get(authorize))
+        .route("/v1/oauth/{provider}/callback", get(callback))
+        .route("/v1/oauth/exchange", post(exchange))
+        .route_layer(from_fn_with_state(
+            (app.clone(), RateGroup::Login),
+            limit_rate,
+        ))
+        .layer(Extension(Arc::new(oauth::Context::new(app.clone()))))
+}
+
+async fn authorize(Extension(app): SignIns, Id(provider): Id, query: Query) -> Result {
+    let invitation = query
+        .get("invitation")
+        .filter(|i| !i.trim().is_empty())
+        .map(Secret::new);
+    let return_to = query.get("return_to");
+    redirect(&oauth::authorize(&app, &provider, return_to.as_deref(), invitation).await?)
+}
+
+async fn callback(
+    Extension(app): SignIns,
+    caller: Caller,
+    Id(provider): Id,
+    query: Query,
+    cookies: CookieJar,
+) -> Result {
+    let answer = oauth::CallbackQuery {
+        code: query.get("code").map(Secret::new),
+        state: query.get("state").map(Secret::new),
+        error: query.get("error"),
+        iss: query.get("iss"),
+    };
+    let cookie = cookies
+        .get(oauth::STATE_COOKIE)
+        .map(|c| Secret::new(c.value().to_owned()));
+    redirect(&oauth::callback(&app, &caller, &provider, answer, cookie).await?)
+}
+
+async fn exchange(Extension(app): SignIns, caller: Caller, mut body: JsonBody) -> Result {
+    let code = body.secret("code", true);
+    body.finish()?;
+    let code = code.ok_or_else(|| Error::internal("a missing field was not reported"))?;
+    tokens(&oauth::exchange(&app, &caller, code.expose()).await?)
+}
+
+/// A 302 for the browser; the location may carry a one-time code in its fragment, so nothing
+/// keeps it and no `Referer` repeats the callback's query.
+fn redirect(to: &oauth::Redirect) -> Result {
+    let mut response = (
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, to.location.as_str()),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+    )
+        .into_response();
+    if let Some(cookie) = &to.set_cookie {
+        let value = cookie.parse().map_err(Error::internal)?;
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
