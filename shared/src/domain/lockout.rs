@@ -49,8 +49,15 @@ pub enum LockState {
 /// digest of the identifier, so unknown identifiers lock exactly like real accounts and the store
 /// never holds what a stranger typed.
 pub fn account_key(user_id: &str) -> String {
-    format!("account#{user_id}")
+    format!("{ACCOUNT_PREFIX}{user_id}")
 }
+
+/// The account a lockout key counts for, when it is an account's key.
+pub fn account_of(key: &str) -> Option<&str> {
+    key.strip_prefix(ACCOUNT_PREFIX)
+}
+
+const ACCOUNT_PREFIX: &str = "account#";
 
 pub fn identifier_key(normalized_identifier: &str) -> String {
     let digest = Sha256::digest(normalized_identifier.as_bytes());
@@ -216,5 +223,7 @@ mod tests {
         assert!(!key.contains("alice"));
         assert_eq!(key, identifier_key("alice@example.com"));
         assert_eq!(account_key("u1"), "account#u1");
+        assert_eq!(account_of(&account_key("u1")), Some("u1"));
+        assert_eq!(account_of(&identifier_key("ada")), None);
     }
 }

@@ -167,7 +167,7 @@ pub async fn login(app: &App, caller: &Caller, request: KeyLogin) -> Result<Toke
     let matched: bool = presented.as_bytes().ct_eq(expected.as_bytes()).into();
     let (Some(key), Some(user)) = (key.filter(|_| matched), owner) else {
         failed_attempt(app, caller, &lock_key, &attempt).await?;
-        let user_id = lock_key.strip_prefix("account#");
+        let user_id = lockout::account_of(&lock_key);
         app.audit(
             caller,
             EventKind::LoginFailed,

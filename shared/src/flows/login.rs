@@ -86,7 +86,7 @@ pub async fn login(app: &App, caller: &Caller, request: LoginRequest) -> Result<
         app.audit(
             caller,
             EventKind::LoginFailed,
-            key.strip_prefix("account#"),
+            lockout::account_of(&key),
             audit::detail(&[("method", "password".into())]),
         )
         .await;
@@ -150,7 +150,7 @@ pub async fn failed_attempt(
         app.audit(
             caller,
             EventKind::AccountLocked,
-            key.strip_prefix("account#"),
+            lockout::account_of(key),
             audit::detail(&[("until", until.rfc3339().into())]),
         )
         .await;

@@ -1,5 +1,6 @@
-//! Storage: a small trait shaped for DynamoDB (single-item conditional writes, small transactions),
-//! with an SQLite implementation for the embedded default.
+//! Storage: small traits, one per record kind, shaped for DynamoDB (single-item conditional
+//! writes, small transactions), each implemented for DynamoDB (`dynamodb/<kind>.rs`) and for the
+//! embedded SQLite default (`sqlite/<kind>.rs`), and joined by the `Store` supertrait.
 //!
 //! Every method is one atomic step. Uniqueness, counters and lockout runs are decided inside the
 //! store, never by a read followed by a write in the flow, so concurrent requests can't lose or
@@ -29,16 +30,26 @@ use crate::session::Session;
 use crate::tokens::SigningKeyRecord;
 use crate::user::{User, UserStatus};
 
+/// Accounts: their claims on an email and a username, passwords, status, the admin list.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait UserStore: Send + Sync {
     /// Creates the account, claiming its email and username atomically.
     /// `Err(EmailTaken)` or `Err(UsernameTaken)` when either is already claimed (email first).
     async fn create_user(&self, user: &User) -> Result<()>;
+
+    /// Creates the account like `create_user` and, in the same atomic step, marks the invitation
+    /// used by it. `Err(InvitationInvalid)` when the invitation is unknown, used, expired or bound
+    /// to another email at `invitation.now` (checked before the email and username).
+    async fn create_invited_user(&self, user: &User, invitation: &InvitationUse) -> Result<()>;
+
     async fn user_by_id(&self, id: &str) -> Result<Option<User>>;
+
     /// By the lower-cased email.
     async fn user_by_email(&self, email_key: &str) -> Result<Option<User>>;
+
     /// By the lower-cased username.
     async fn user_by_username(&self, username_key: &str) -> Result<Option<User>>;
+
     /// Replaces the password hash and bumps both epochs, ending every session and voiding every
     /// outstanding reset token, in one write, if the account's password epoch is still
     /// `expected_epoch`. `None` when there is no such account or the epoch moved on.
@@ -48,6 +59,7 @@ pub trait Store: Send + Sync + 'static {
         password_hash: &str,
         expected_epoch: u32,
     ) -> Result<Option<User>>;
+
     /// Marks the email verified, if the account's email is still `email_key`, and moves a
     /// `pending_verification` account to `next` (any other status is kept: verifying never
     /// re-enables a disabled account). `None` when no account has that id and email.
@@ -61,71 +73,33 @@ pub trait Store: Send + Sync + 'static {
     /// Sets the account's status; `None` when there is no such account.
     async fn set_status(&self, user_id: &str, status: UserStatus) -> Result<Option<User>>;
 
-    /// Creates the account like `create_user` and, in the same atomic step, marks the invitation
-    /// used by it. `Err(InvitationInvalid)` when the invitation is unknown, used, expired or bound
-    /// to another email at `invitation.now` (checked before the email and username).
-    async fn create_invited_user(&self, user: &User, invitation: &InvitationUse) -> Result<()>;
-
     /// One page of accounts, ordered by email (then, for a `q` that matches only usernames, by
     /// username), never reading more than a few pages of the store per call.
     async fn list_users(&self, query: &UserQuery) -> Result<Page<User>>;
+
     /// Applies an administrator's change. `Err(LastAdmin)` when the account is the last active
     /// admin and the change would make it not one, decided atomically with the write. Disabling
     /// also ends every session. `None` when there is no such account.
     async fn update_user(&self, user_id: &str, update: &UserUpdate) -> Result<Option<User>>;
+
     /// Erases the account and every item that belongs to it (claims, sessions, refresh and
     /// one-time tokens, lockout run, access keys, provider links). `Err(LastAdmin)` as
     /// `update_user`; `false` when there is no such account.
     async fn delete_user(&self, user_id: &str) -> Result<bool>;
+}
 
-    async fn create_invitation(&self, invitation: &Invitation) -> Result<()>;
-    async fn invitation(&self, id: &str) -> Result<Option<Invitation>>;
-    /// Every invitation, newest first.
-    async fn invitations(&self) -> Result<Vec<Invitation>>;
-    /// `false` when there was none.
-    async fn delete_invitation(&self, id: &str) -> Result<bool>;
-
-    /// Stores the key if its owner has fewer than `limit` keys (decided atomically):
-    /// `Err(TooManyAccessKeys)` otherwise.
-    async fn create_access_key(&self, key: &AccessKey, limit: u32) -> Result<()>;
-    async fn access_key(&self, id: &str) -> Result<Option<AccessKey>>;
-    /// The user's keys, oldest first.
-    async fn access_keys_of(&self, user_id: &str) -> Result<Vec<AccessKey>>;
-    /// Deletes the user's key; `false` when the user has no such key.
-    async fn delete_access_key(&self, user_id: &str, id: &str) -> Result<bool>;
-    async fn touch_access_key(&self, id: &str, now: UnixTime) -> Result<()>;
-
-    async fn record_event(&self, event: &AuditEvent) -> Result<()>;
-    /// One page of audit events, newest first.
-    async fn events(&self, query: &EventQuery) -> Result<Page<AuditEvent>>;
-
-    async fn create_token(&self, token: &OneTimeToken) -> Result<()>;
-    async fn token(&self, digest: &str) -> Result<Option<OneTimeToken>>;
-    /// Deletes the token if it has `purpose` and is unexpired at `now`, and returns it when this
-    /// call is the one that deleted it.
-    async fn consume_token(
-        &self,
-        digest: &str,
-        purpose: TokenPurpose,
-        now: UnixTime,
-    ) -> Result<Option<OneTimeToken>>;
-
-    async fn lockout(&self, key: &str) -> Result<Option<LockoutRecord>>;
-    /// Applies `LockoutPolicy::after_failure` atomically and returns the new record.
-    async fn record_failure(&self, key: &str, write: FailureWrite) -> Result<LockoutRecord>;
-    /// Sets the end of the lock on an existing record.
-    async fn lock(&self, key: &str, until: UnixTime, expires_at: UnixTime) -> Result<()>;
-    async fn clear_lockout(&self, key: &str) -> Result<()>;
-
-    /// Adds one to the counter `key` (created at 1, deleted after `expires_at`) and returns it.
-    async fn increment(&self, key: &str, expires_at: UnixTime) -> Result<u64>;
-
+/// Sessions and the refresh tokens that rotate within them.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
     /// Creates the session and records its first refresh token.
     async fn create_session(&self, session: &Session) -> Result<()>;
+
     async fn session(&self, id: &str) -> Result<Option<Session>>;
+
     /// The session that issued the refresh token with this digest, whether it is the current
     /// one, the previous one, or an older one (a reuse).
     async fn session_by_refresh(&self, digest: &str) -> Result<Option<Session>>;
+
     /// Replaces the session's current refresh token `from` with `to` (compare-and-swap): `false`
     /// when `from` is no longer current or the session was revoked meanwhile.
     async fn rotate_refresh(
@@ -135,13 +109,99 @@ pub trait Store: Send + Sync + 'static {
         to: &str,
         now: UnixTime,
     ) -> Result<bool>;
+
     /// Marks the session revoked (idempotent).
     async fn revoke_session(&self, session_id: &str, now: UnixTime) -> Result<()>;
+
     /// Every session of the user, live or not, oldest first.
     async fn sessions_of(&self, user_id: &str) -> Result<Vec<Session>>;
+
     /// Bumps the account's session epoch, ending all its sessions at once.
     async fn end_all_sessions(&self, user_id: &str) -> Result<()>;
+}
 
+/// Lockout runs: consecutive failures per account (or device), and the lock they lead to.
+#[async_trait]
+pub trait LockoutStore: Send + Sync {
+    async fn lockout(&self, key: &str) -> Result<Option<LockoutRecord>>;
+
+    /// Applies `LockoutPolicy::after_failure` atomically and returns the new record.
+    async fn record_failure(&self, key: &str, write: FailureWrite) -> Result<LockoutRecord>;
+
+    /// Sets the end of the lock on an existing record.
+    async fn lock(&self, key: &str, until: UnixTime, expires_at: UnixTime) -> Result<()>;
+
+    async fn clear_lockout(&self, key: &str) -> Result<()>;
+}
+
+/// Fixed-window counters: per-IP rate limits and per-address mail limits.
+#[async_trait]
+pub trait CounterStore: Send + Sync {
+    /// Adds one to the counter `key` (created at 1, deleted after `expires_at`) and returns it.
+    async fn increment(&self, key: &str, expires_at: UnixTime) -> Result<u64>;
+}
+
+/// Single-use tokens: email verification, password reset, provider exchange codes.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn create_token(&self, token: &OneTimeToken) -> Result<()>;
+
+    async fn token(&self, digest: &str) -> Result<Option<OneTimeToken>>;
+
+    /// Deletes the token if it has `purpose` and is unexpired at `now`, and returns it when this
+    /// call is the one that deleted it.
+    async fn consume_token(
+        &self,
+        digest: &str,
+        purpose: TokenPurpose,
+        now: UnixTime,
+    ) -> Result<Option<OneTimeToken>>;
+}
+
+/// Invitations, used up in the same step that creates the account.
+#[async_trait]
+pub trait InvitationStore: Send + Sync {
+    async fn create_invitation(&self, invitation: &Invitation) -> Result<()>;
+
+    async fn invitation(&self, id: &str) -> Result<Option<Invitation>>;
+
+    /// Every invitation, newest first.
+    async fn invitations(&self) -> Result<Vec<Invitation>>;
+
+    /// `false` when there was none.
+    async fn delete_invitation(&self, id: &str) -> Result<bool>;
+}
+
+/// Access keys, at most a few per account.
+#[async_trait]
+pub trait AccessKeyStore: Send + Sync {
+    /// Stores the key if its owner has fewer than `limit` keys (decided atomically):
+    /// `Err(TooManyAccessKeys)` otherwise.
+    async fn create_access_key(&self, key: &AccessKey, limit: u32) -> Result<()>;
+
+    async fn access_key(&self, id: &str) -> Result<Option<AccessKey>>;
+
+    /// The user's keys, oldest first.
+    async fn access_keys_of(&self, user_id: &str) -> Result<Vec<AccessKey>>;
+
+    /// Deletes the user's key; `false` when the user has no such key.
+    async fn delete_access_key(&self, user_id: &str, id: &str) -> Result<bool>;
+
+    async fn touch_access_key(&self, id: &str, now: UnixTime) -> Result<()>;
+}
+
+/// The audit log, newest first.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    async fn record_event(&self, event: &AuditEvent) -> Result<()>;
+
+    /// One page of audit events, newest first.
+    async fn events(&self, query: &EventQuery) -> Result<Page<AuditEvent>>;
+}
+
+/// Provider identities linked to accounts, and provider sign-ins under way.
+#[async_trait]
+pub trait IdentityStore: Send + Sync {
     /// Creates the account and links the provider identity to it in one atomic step: the claims
     /// of `create_user` plus the identity's. `Ok(false)` when the identity is already linked
     /// (a concurrent sign-in got there first), with nothing written; `Err(EmailTaken)` or
@@ -153,14 +213,18 @@ pub trait Store: Send + Sync + 'static {
         link: &IdentityLink,
         invitation: Option<&InvitationUse>,
     ) -> Result<bool>;
+
     /// Links the identity to its account unless the identity is linked already (to anyone):
     /// `false` then, with nothing written. Of two concurrent links, exactly one is made.
     async fn link_identity(&self, link: &IdentityLink) -> Result<bool>;
+
     async fn identity(&self, provider: Provider, subject: &str) -> Result<Option<IdentityLink>>;
+
     /// Every identity linked to the account, oldest first.
     async fn identities_of(&self, user_id: &str) -> Result<Vec<IdentityLink>>;
 
     async fn create_pending_sign_in(&self, pending: &PendingSignIn) -> Result<()>;
+
     /// Deletes the sign-in if it is unexpired at `now`, and returns it when this call is the one
     /// that deleted it: a `state` is good for one callback.
     async fn consume_pending_sign_in(
@@ -168,14 +232,54 @@ pub trait Store: Send + Sync + 'static {
         state_digest: &str,
         now: UnixTime,
     ) -> Result<Option<PendingSignIn>>;
+}
 
+/// The signing keys of access tokens.
+#[async_trait]
+pub trait SigningKeyStore: Send + Sync {
     async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>>;
+
     /// Adds a key (rotation).
     async fn add_signing_key(&self, key: &SigningKeyRecord) -> Result<()>;
+
     async fn delete_signing_key(&self, kid: &str) -> Result<()>;
+
     /// Stores `key` only if there is no signing key at all: of two instances starting at once,
     /// one key wins. Returns whether this one was stored.
     async fn add_first_signing_key(&self, key: &SigningKeyRecord) -> Result<bool>;
+}
+
+/// Everything the app keeps, joined: what `App` holds as `Arc<dyn Store>`. Each capability is its
+/// own small trait above, implemented by both stores in a file per record kind
+/// (`store/sqlite/<kind>.rs` beside `store/dynamodb/<kind>.rs`).
+pub trait Store:
+    UserStore
+    + SessionStore
+    + LockoutStore
+    + CounterStore
+    + TokenStore
+    + InvitationStore
+    + AccessKeyStore
+    + AuditStore
+    + IdentityStore
+    + SigningKeyStore
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: UserStore
+        + SessionStore
+        + LockoutStore
+        + CounterStore
+        + TokenStore
+        + InvitationStore
+        + AccessKeyStore
+        + AuditStore
+        + IdentityStore
+        + SigningKeyStore
+        + 'static
+{
 }
 
 /// One page of a listing and where the next one starts (opaque to clients).
