@@ -152,7 +152,7 @@ struct VerifyingKey {
     decoding: DecodingKey,
 }
 
-/// The claims of an access token (API.md, "Access tokens").
+/// The claims of an access token (docs/api.md, "Tokens").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessClaims {
     pub iss: String,

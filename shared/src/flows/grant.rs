@@ -10,7 +10,7 @@ use crate::session::Session;
 use crate::tokens::{AccessClaims, OpaqueToken};
 use crate::user::User;
 
-/// `{"access_token", "token_type", "expires_in", "refresh_token", "user"}` (API.md, "Tokens").
+/// `{"access_token", "token_type", "expires_in", "refresh_token", "user"}` (docs/api.md, "Tokens").
 pub struct TokenGrant {
     pub access_token: Secret,
     pub expires_in: u64,
