@@ -90,7 +90,7 @@ async fn main() -> ExitCode {
         Command::Serve { .. } => portcullis::telemetry::LogTo::Stdout,
         _ => portcullis::telemetry::LogTo::Stderr,
     };
-    portcullis::telemetry::init_to(&config.log, log_to);
+    portcullis::telemetry::init_to(&config.log.filter, log_to);
     let outcome = match cli.command {
         Command::Serve { addr } => serve(config, addr).await,
         Command::Createsuperuser {
@@ -114,7 +114,7 @@ async fn main() -> ExitCode {
 async fn serve(config: Config, addr: SocketAddr) -> anyhow::Result<()> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    let public_url = match &config.public_url {
+    let public_url = match &config.urls.public_url {
         Some(url) => url.clone(),
         None => format!("http://{local}").parse()?,
     };
@@ -175,7 +175,7 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
     use portcullis::clock::Clock as _;
     let store = portcullis::app::open_store(&config).await?;
     let windows = portcullis::tokens::KeyWindows {
-        access_token_ttl: config.access_token_ttl,
+        access_token_ttl: config.tokens.access_token_ttl,
         reload: portcullis::app::KEY_RELOAD,
     };
     let now = SystemClock.now();
@@ -184,7 +184,7 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
             let delay = if at_once {
                 std::time::Duration::ZERO
             } else {
-                config.key_activation_delay
+                config.tokens.key_activation_delay
             };
             let key = portcullis::keys::rotate(store.as_ref(), now, delay, windows).await?;
             println!(
@@ -203,10 +203,10 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
 }
 
 async fn table(config: Config, command: TableCommand) -> anyhow::Result<()> {
-    let portcullis::config::StoreLocation::DynamoDb { table } = &config.store else {
+    let portcullis::config::StoreLocation::DynamoDb { table } = &config.store.location else {
         anyhow::bail!("PORTCULLIS_STORE does not name a DynamoDB table (dynamodb://<table>)");
     };
-    let endpoint = config.dynamodb_endpoint.as_ref().map(|u| u.as_str());
+    let endpoint = config.store.dynamodb_endpoint.as_ref().map(|u| u.as_str());
     let store = portcullis::store::DynamoStore::connect(table, endpoint).await;
     match command {
         TableCommand::Create => {

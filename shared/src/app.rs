@@ -64,21 +64,21 @@ impl Deps {
 
 fn key_windows(config: &Config) -> KeyWindows {
     KeyWindows {
-        access_token_ttl: config.access_token_ttl,
+        access_token_ttl: config.tokens.access_token_ttl,
         reload: KEY_RELOAD,
     }
 }
 
 /// Opens the store that `PORTCULLIS_STORE` names.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
-    match &config.store {
+    match &config.store.location {
         #[cfg(feature = "sqlite")]
         StoreLocation::Sqlite(path) => Ok(Arc::new(crate::store::SqliteStore::open(path).await?)),
         #[cfg(feature = "dynamodb")]
         StoreLocation::DynamoDb { table } => Ok(Arc::new(
             crate::store::DynamoStore::connect(
                 table,
-                config.dynamodb_endpoint.as_ref().map(|u| u.as_str()),
+                config.store.dynamodb_endpoint.as_ref().map(|u| u.as_str()),
             )
             .await,
         )),
@@ -92,7 +92,7 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
 /// Opens the mailer that `PORTCULLIS_MAILER` names. A Lambda function built without mail (login,
 /// session, discovery, oauth-callback) sends none: its mailer refuses and the refusal is logged.
 pub async fn open_mailer(config: &Config) -> Result<Arc<dyn Mailer>> {
-    match &config.mailer {
+    match &config.mail.mailer {
         None => Ok(Arc::new(NoMailer)),
         #[cfg(feature = "outbox")]
         Some(MailerLocation::Outbox(dir)) => Ok(Arc::new(crate::mail::Outbox::new(dir))),
@@ -100,8 +100,8 @@ pub async fn open_mailer(config: &Config) -> Result<Arc<dyn Mailer>> {
         Some(MailerLocation::Ses { from }) => Ok(Arc::new(
             crate::mail::Ses::connect(
                 from,
-                config.ses_configuration_set.clone(),
-                config.ses_endpoint.as_ref().map(|u| u.as_str()),
+                config.mail.ses_configuration_set.clone(),
+                config.mail.ses_endpoint.as_ref().map(|u| u.as_str()),
             )
             .await,
         )),
@@ -135,7 +135,7 @@ impl App {
         let keys = Keyring::from_records(&records, now, key_windows(&config))?;
         Ok(App {
             issuer: public_url.as_str().trim_end_matches('/').to_owned(),
-            passwords: PasswordHasher::new(config.argon2)?,
+            passwords: PasswordHasher::new(config.passwords.argon2)?,
             config,
             store,
             mailer,
@@ -190,7 +190,7 @@ impl App {
     /// Counts the request against its client IP's limit for the route group.
     pub async fn check_ip_rate(&self, group: RateGroup, caller: &Caller) -> Result<()> {
         let now = self.clock.now();
-        let limit = self.config.ip_rate_limit;
+        let limit = self.config.rate_limits.ip;
         let ip = caller.ip.as_deref().unwrap_or("unknown");
         let window = limit.window(&format!("ip#{}#{ip}", group.as_str()), now);
         let count = self.store.increment(&window.key, window.ends_at).await?;
@@ -210,7 +210,7 @@ impl App {
         let now = self.clock.now();
         let claims = self
             .keys()
-            .verify(token, &self.issuer, &self.config.token_audience, now)
+            .verify(token, &self.issuer, &self.config.tokens.audience, now)
             .ok_or(Error::Unauthorized)?;
         let session = self
             .store
@@ -251,7 +251,7 @@ impl App {
 
     /// Where mail links point: the UI, or the server itself.
     pub fn ui_url(&self) -> String {
-        self.config.ui_url.as_ref().map_or_else(
+        self.config.urls.ui_url.as_ref().map_or_else(
             || self.issuer.clone(),
             |u| u.as_str().trim_end_matches('/').to_owned(),
         )
@@ -259,7 +259,7 @@ impl App {
 
     /// Counts one mail to `email` against its per-address limit; `false` when over it.
     pub async fn mail_allowed(&self, email: &Email) -> Result<bool> {
-        let limit = self.config.mail_rate_limit;
+        let limit = self.config.rate_limits.mail;
         let scope = format!("mail#{}", crate::tokens::digest(email.key()));
         let window = limit.window(&scope, self.clock.now());
         let count = self.store.increment(&window.key, window.ends_at).await?;
@@ -297,7 +297,7 @@ impl App {
             ip: caller.ip.clone(),
             user_agent: caller.user_agent.clone(),
             detail,
-            expires_at: at.plus(self.config.audit_retention),
+            expires_at: at.plus(self.config.log.audit_retention),
         };
         let detail_text = Value::Object(event.detail.clone()).to_string();
         tracing::info!(

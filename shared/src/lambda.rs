@@ -13,8 +13,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// pay for them.
 pub async fn init() -> Result<App, BoxError> {
     let config = Config::from_env(Environment::Lambda)?;
-    crate::telemetry::init(&config.log);
+    crate::telemetry::init(&config.log.filter);
     let public_url = config
+        .urls
         .public_url
         .clone()
         .ok_or("PORTCULLIS_PUBLIC_URL: must be set in Lambda")?;

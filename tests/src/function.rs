@@ -48,7 +48,7 @@ pub async fn app(dir: &Path) -> Arc<App> {
         mailer: Arc::new(Outbox::new(dir.join("outbox"))),
         clock: Arc::new(ManualClock::starting_now()),
     };
-    let url = config.public_url.clone().expect("public url");
+    let url = config.urls.public_url.clone().expect("public url");
     Arc::new(App::new(config, &url, deps).await.expect("app"))
 }
 

@@ -391,7 +391,7 @@ async fn signing_key_rotation_journey(backend: Backend) {
         .and_then(|c| c.split("max-age=").nth(1))
         .and_then(|s| s.parse().ok())
         .expect("a max-age on the JWKS");
-    let delay = server.app.config.key_activation_delay;
+    let delay = server.app.config.tokens.key_activation_delay;
     assert!(
         Duration::from_secs(max_age) + portcullis::app::KEY_RELOAD < delay,
         "a cached JWKS learns new keys before they sign"

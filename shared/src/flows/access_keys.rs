@@ -59,7 +59,7 @@ pub async fn create(app: &App, caller: &Caller, who: &Authenticated) -> Result<C
         last_used_at: None,
     };
     app.store
-        .create_access_key(&key, app.config.access_key_limit)
+        .create_access_key(&key, app.config.login.access_key_limit)
         .await?;
     app.audit(
         caller,

@@ -7,19 +7,19 @@ use crate::config::Config;
 
 /// `GET /v1/config`: what a UI needs to draw the right forms.
 pub fn client_config(config: &Config) -> Value {
-    let policy = &config.password_policy;
+    let policy = &config.passwords.policy;
     let mut providers = Vec::new();
-    if config.google.is_some() {
+    if config.oauth.google.is_some() {
         providers.push("google");
     }
-    if config.github.is_some() {
+    if config.oauth.github.is_some() {
         providers.push("github");
     }
     json!({
-        "signup_mode": config.signup_mode.as_str(),
-        "email_verification": config.email_verification.as_str(),
-        "login_identifiers": config.login_identifiers.names(),
-        "password_reset_enabled": config.password_reset_enabled,
+        "signup_mode": config.signup.mode.as_str(),
+        "email_verification": config.signup.email_verification.as_str(),
+        "login_identifiers": config.login.identifiers.names(),
+        "password_reset_enabled": config.passwords.reset_enabled,
         "password_policy": {
             "min_length": policy.min_length,
             "max_length": policy.max_length,

@@ -64,7 +64,7 @@ pub async fn start_session_with(
         rotation_secret: crate::tokens::random_secret(),
         created_at: now,
         last_used_at: now,
-        expires_at: now.plus(app.config.session_ttl),
+        expires_at: now.plus(app.config.tokens.session_ttl),
         ip: caller.ip.clone(),
         user_agent: caller.user_agent.clone(),
         revoked_at: None,
@@ -83,10 +83,10 @@ pub fn grant(
     refresh_token: Secret,
 ) -> Result<TokenGrant> {
     let now = app.clock.now();
-    let ttl = app.config.access_token_ttl;
+    let ttl = app.config.tokens.access_token_ttl;
     let claims = AccessClaims {
         iss: app.issuer.clone(),
-        aud: app.config.token_audience.clone(),
+        aud: app.config.tokens.audience.clone(),
         sub: user.id.clone(),
         sid: session_id.to_owned(),
         iat: now.seconds(),

@@ -76,7 +76,7 @@ impl Serialize for CreatedInvitation {
 /// Creates an invitation and, when it is bound to an email, mails the signup link there.
 pub async fn create(app: &App, admin: &User, new: NewInvitation) -> Result<CreatedInvitation> {
     let now = app.clock.now();
-    let lifetime = new.expires_in.unwrap_or(app.config.invitation_ttl);
+    let lifetime = new.expires_in.unwrap_or(app.config.signup.invitation_ttl);
     let token = OpaqueToken::generate();
     let invitation = Invitation {
         id: id_of(&token.digest),
@@ -93,7 +93,7 @@ pub async fn create(app: &App, admin: &User, new: NewInvitation) -> Result<Creat
     if let Some(email) = &invitation.email {
         let ui = app.ui_url();
         let sender = notices::Sender {
-            product: &app.config.product_name,
+            product: &app.config.mail.product_name,
             ui: &ui,
         };
         app.deliver(notices::invitation(

@@ -12,8 +12,8 @@ use crate::user::User;
 /// never an error: the token is there, and the person can ask for another mail.
 pub async fn mail(app: &App, user: &User, purpose: TokenPurpose) -> Result<()> {
     let (ttl, compose): (_, notices::LinkMail) = match purpose {
-        TokenPurpose::VerifyEmail => (app.config.verification_ttl, notices::verify_email),
-        TokenPurpose::ResetPassword => (app.config.reset_ttl, notices::reset_password),
+        TokenPurpose::VerifyEmail => (app.config.signup.verification_ttl, notices::verify_email),
+        TokenPurpose::ResetPassword => (app.config.passwords.reset_ttl, notices::reset_password),
         TokenPurpose::OauthExchange => {
             return Err(Error::internal("an OAuth exchange code is never mailed"));
         }
@@ -33,7 +33,7 @@ pub async fn mail(app: &App, user: &User, purpose: TokenPurpose) -> Result<()> {
         .await?;
     let ui = app.ui_url();
     let sender = notices::Sender {
-        product: &app.config.product_name,
+        product: &app.config.mail.product_name,
         ui: &ui,
     };
     app.deliver(compose(

@@ -56,7 +56,7 @@ impl LoginRequest {
 
 /// The account an identifier names, if login accepts that kind of identifier.
 async fn find_account(app: &App, identifier: &str) -> Result<Option<User>> {
-    let accepted = app.config.login_identifiers;
+    let accepted = app.config.login.identifiers;
     if identifier.contains('@') {
         match Email::parse(identifier) {
             Ok(email) if accepted.email => app.store.user_by_email(email.key()).await,
@@ -117,7 +117,7 @@ pub struct Attempt {
 /// attempts past the threshold are refused (429) without a password check. The count goes on
 /// as a failure unless the attempt succeeds and clears it.
 pub async fn begin_attempt(app: &App, key: &str) -> Result<Attempt> {
-    let policy = app.config.lockout;
+    let policy = app.config.login.lockout;
     let at = policy.failure_write(app.clock.now());
     let record = app.store.record_failure(key, at).await?;
     if record.failures > policy.threshold {
@@ -140,7 +140,7 @@ pub async fn failed_attempt(
     key: &str,
     attempt: &Attempt,
 ) -> Result<()> {
-    let policy: LockoutPolicy = app.config.lockout;
+    let policy: LockoutPolicy = app.config.login.lockout;
     if policy.locks(&attempt.record) {
         let until = attempt.at.now.plus(policy.duration);
         app.store
@@ -162,7 +162,7 @@ pub async fn failed_attempt(
 pub fn check_status(app: &App, user: &User) -> Result<()> {
     match user.status {
         UserStatus::Active => Ok(()),
-        UserStatus::PendingVerification => match app.config.email_verification {
+        UserStatus::PendingVerification => match app.config.signup.email_verification {
             EmailVerification::Required => Err(Error::EmailNotVerified),
             EmailVerification::Optional | EmailVerification::Off => Ok(()),
         },

@@ -203,8 +203,8 @@ pub struct Redirect {
 pub fn configured(app: &Context, name: &str) -> Result<(Provider, OAuthClient)> {
     let provider = Provider::parse(name).ok_or(Error::UnknownProvider)?;
     let client = match provider {
-        Provider::Google => app.config.google.clone(),
-        Provider::GitHub => app.config.github.clone(),
+        Provider::Google => app.config.oauth.google.clone(),
+        Provider::GitHub => app.config.oauth.github.clone(),
     };
     client
         .map(|client| (provider, client))
@@ -233,10 +233,10 @@ pub fn allowed_return_to(app: &Context, return_to: Option<&str>) -> Result<Strin
     if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
         return Err(refused());
     }
-    let allowed = if app.config.oauth_return_to.is_empty() {
+    let allowed = if app.config.oauth.return_to.is_empty() {
         vec![Url::parse(&app.ui_url()).map_err(Error::internal)?]
     } else {
-        app.config.oauth_return_to.clone()
+        app.config.oauth.return_to.clone()
     };
     let fits = allowed.iter().any(|base| {
         let base_path = base.path().trim_end_matches('/');
@@ -449,7 +449,7 @@ pub async fn resolve_account(
             created_at: app.clock.now(),
         };
         if let Some(user) = app.store.user_by_email(email.key()).await? {
-            if app.config.oauth_link_by_email == LinkByEmail::Never || !user.email_verified {
+            if app.config.oauth.link_by_email == LinkByEmail::Never || !user.email_verified {
                 return Err(Failure::EmailTaken);
             }
             // A disabled account gets no new way in (and is refused the same way as at login).
@@ -465,7 +465,7 @@ pub async fn resolve_account(
             }
             continue;
         }
-        let status = signup_status(app.config.signup_mode, invitation_digest.is_some())
+        let status = signup_status(app.config.signup.mode, invitation_digest.is_some())
             .map_err(Failure::Refused)?;
         let invitation = match invitation_digest {
             Some(digest) => Some(
@@ -602,7 +602,7 @@ async fn exchange_code(app: &Context, user: &User) -> Result<Secret> {
             email_key: user.email.key().to_owned(),
             password_epoch: user.password_epoch,
             created_at: now,
-            expires_at: now.plus(app.config.oauth_exchange_ttl),
+            expires_at: now.plus(app.config.oauth.exchange_ttl),
         })
         .await?;
     Ok(code.token)

@@ -18,7 +18,7 @@ use crate::verification;
 /// the same whatever the case.
 #[tracing::instrument(skip_all, err(level = "info"))]
 pub async fn request(app: &App, caller: &Caller, email: &Email) -> Result<()> {
-    if !app.config.password_reset_enabled {
+    if !app.config.passwords.reset_enabled {
         return Err(Error::PasswordResetDisabled);
     }
     let user = app.store.user_by_email(email.key()).await?;
@@ -104,7 +104,7 @@ pub async fn confirm(app: &App, caller: &Caller, token: &str, new_password: &Sec
 
 /// The password policy for `user`'s new password, reported under `field`.
 pub fn check_policy(app: &App, user: &User, password: &Secret, field: &'static str) -> Result<()> {
-    let problems = app.config.password_policy.check(
+    let problems = app.config.passwords.policy.check(
         password.expose(),
         PersonalWords {
             username: Some(user.username.as_str()),
@@ -122,7 +122,7 @@ pub fn check_policy(app: &App, user: &User, password: &Secret, field: &'static s
 pub async fn notify_password_changed(app: &App, user: &User, how: PasswordChange) {
     let ui = app.ui_url();
     let sender = notices::Sender {
-        product: &app.config.product_name,
+        product: &app.config.mail.product_name,
         ui: &ui,
     };
     let when = app.clock.now().rfc3339();

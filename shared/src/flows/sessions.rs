@@ -49,7 +49,7 @@ pub async fn refresh(app: &App, _caller: &Caller, token: &Secret) -> Result<Toke
         .user_by_id(&session.user_id)
         .await?
         .ok_or(Error::InvalidRefreshToken)?;
-    let grace = app.config.refresh_grace;
+    let grace = app.config.tokens.refresh_grace;
     let next = next_refresh_token(&session.rotation_secret, token)?;
     for _ in 0..MAX_ROTATIONS {
         let now = app.clock.now();

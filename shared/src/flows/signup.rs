@@ -101,7 +101,7 @@ pub async fn signup(app: &App, caller: &Caller, request: SignupRequest) -> Resul
     // An invitation is needed in invitation mode; in open and approval modes one may still be
     // given (it grants its roles; approval mode still waits for an admin, as verification
     // would lead there anyway), and then it must be valid.
-    let invitation = match (config.signup_mode, &request.invitation_token) {
+    let invitation = match (config.signup.mode, &request.invitation_token) {
         (SignupMode::Disabled, _) => return Err(Error::SignupDisabled),
         (SignupMode::Invitation, None) => return Err(Error::InvitationRequired),
         (_, Some(token)) => Some(invitations::admit(app, token, &request.email).await?),
@@ -112,7 +112,7 @@ pub async fn signup(app: &App, caller: &Caller, request: SignupRequest) -> Resul
         Some(name) => name.as_str().to_owned(),
         None => username::suggestion_base(&request.email),
     };
-    let problems = config.password_policy.check(
+    let problems = config.passwords.policy.check(
         request.password.expose(),
         PersonalWords {
             username: Some(&base),
@@ -129,13 +129,14 @@ pub async fn signup(app: &App, caller: &Caller, request: SignupRequest) -> Resul
     // An invitation does not verify the email, even one mailed there: its token is also in the
     // admin's hands, and a verified email is what provider sign-ins link on.
     let email_verified = false;
-    let status = if config.email_verification == EmailVerification::Required && !email_verified {
-        UserStatus::PendingVerification
-    } else if config.signup_mode == SignupMode::Approval {
-        UserStatus::PendingApproval
-    } else {
-        UserStatus::Active
-    };
+    let status =
+        if config.signup.email_verification == EmailVerification::Required && !email_verified {
+            UserStatus::PendingVerification
+        } else if config.signup.mode == SignupMode::Approval {
+            UserStatus::PendingApproval
+        } else {
+            UserStatus::Active
+        };
     let roles = match &invitation {
         Some((invitation, _)) => invitation.roles.clone(),
         None => vec![crate::roles::USER.to_owned()],
@@ -193,7 +194,7 @@ pub async fn signup(app: &App, caller: &Caller, request: SignupRequest) -> Resul
         audit::detail(&detail),
     )
     .await;
-    if config.email_verification != EmailVerification::Off && !user.email_verified {
+    if config.signup.email_verification != EmailVerification::Off && !user.email_verified {
         verification::send(app, &user).await?;
     }
     Ok(SignedUp {

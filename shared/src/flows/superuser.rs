@@ -25,7 +25,7 @@ pub async fn create(
     let email = Email::parse(email).map_err(|m| Error::invalid_field("email", m))?;
     let username = Username::parse(username)
         .map_err(|problems| Error::invalid_field("username", problems.join("; ")))?;
-    let problems = config.password_policy.check(
+    let problems = config.passwords.policy.check(
         password.expose(),
         PersonalWords {
             username: Some(username.as_str()),
@@ -38,7 +38,9 @@ pub async fn create(
             problems,
         });
     }
-    let hash = PasswordHasher::new(config.argon2)?.hash(password).await?;
+    let hash = PasswordHasher::new(config.passwords.argon2)?
+        .hash(password)
+        .await?;
     let user = User {
         id: new_user_id(),
         email,

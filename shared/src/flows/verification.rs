@@ -21,7 +21,7 @@ pub async fn send(app: &App, user: &User) -> Result<()> {
 
 /// Where a verified account goes next: to an administrator when signup needs approval.
 pub fn status_after_verification(app: &App) -> UserStatus {
-    if app.config.signup_mode == SignupMode::Approval {
+    if app.config.signup.mode == SignupMode::Approval {
         UserStatus::PendingApproval
     } else {
         UserStatus::Active
@@ -64,7 +64,7 @@ pub async fn verify(app: &App, caller: &Caller, token: &str) -> Result<UserStatu
 #[tracing::instrument(skip_all, err(level = "info"))]
 pub async fn resend(app: &App, email: &Email) -> Result<()> {
     let user = app.store.user_by_email(email.key()).await?;
-    let wanted = app.config.email_verification != EmailVerification::Off;
+    let wanted = app.config.signup.email_verification != EmailVerification::Off;
     match user {
         Some(user) if wanted && !user.email_verified && user.status != UserStatus::Disabled => {
             send(app, &user).await

@@ -92,6 +92,7 @@ fn layered(routes: Router<AppState>, app: &AppState, cors: Option<CorsLayer>) ->
 pub fn local_service(routes: Router<AppState>, app: &AppState) -> Service {
     let origin = app
         .config
+        .urls
         .ui_url
         .as_ref()
         .map_or_else(|| app.issuer.clone(), |u| u.origin().ascii_serialization());
@@ -194,7 +195,7 @@ pub async fn answer_no_sooner(
     request: Request,
     next: Next,
 ) -> Response {
-    let deadline = tokio::time::Instant::now() + app.config.mail_response_time;
+    let deadline = tokio::time::Instant::now() + app.config.mail.response_time;
     let response = next.run(request).await;
     if response.status() == StatusCode::ACCEPTED {
         tokio::time::sleep_until(deadline).await;

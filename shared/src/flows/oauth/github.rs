@@ -28,7 +28,7 @@ type GitHubClient = BasicClient<
 >;
 
 fn client(app: &Context, oauth: &OAuthClient) -> Result<GitHubClient, Error> {
-    let web = base(&app.config.github_url);
+    let web = base(&app.config.oauth.github_url);
     Ok(BasicClient::new(ClientId::new(oauth.client_id.clone()))
         .set_client_secret(ClientSecret::new(oauth.client_secret.clone()))
         // GitHub documents client_id and client_secret as parameters of the token request.
@@ -94,7 +94,7 @@ pub(super) async fn identity(
             Failure::Provider(format!("the token request failed: {}", super::describe(&e)))
         })?;
     let token = Secret::new(response.access_token().secret().as_str());
-    let api = base(&app.config.github_api_url);
+    let api = base(&app.config.oauth.github_api_url);
     let user: GitHubUser = get(app, &format!("{api}/user"), &token).await?;
     let emails: Vec<GitHubEmail> = get(app, &format!("{api}/user/emails"), &token).await?;
     let verified_email = emails

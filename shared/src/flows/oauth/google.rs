@@ -91,6 +91,7 @@ fn client(
 
 fn issuer(app: &Context) -> String {
     app.config
+        .oauth
         .google_issuer
         .as_str()
         .trim_end_matches('/')

@@ -23,7 +23,7 @@ pub fn routes(app: &AppState) -> Router<AppState> {
 }
 
 async fn request_reset(State(app): State<AppState>, caller: Caller, body: JsonBody) -> Result {
-    if !app.config.password_reset_enabled {
+    if !app.config.passwords.reset_enabled {
         return Err(Error::PasswordResetDisabled);
     }
     let email = body.email("email")?;
