@@ -1,6 +1,7 @@
 //! Lockout runs: consecutive failures per account (or device), and the lock they lead to.
 
 use super::*;
+use crate::lockout::LockoutPolicy;
 use crate::store::LockoutStore;
 
 #[async_trait]
@@ -23,30 +24,34 @@ impl LockoutStore for SqliteStore {
     async fn record_failure(&self, key: &str, write: FailureWrite) -> Result<LockoutRecord> {
         let key = key.to_owned();
         self.call(move |conn| {
-            // One statement: the run goes on or starts over, decided on the row as it is now.
-            // The right-hand sides all see the row as it was before the update.
-            conn.query_row(
+            // The domain's rule, applied to the row as it is now: the one connection serialises
+            // writers, so nothing changes the row between the read and the write.
+            let tx = conn.transaction().map_err(sql)?;
+            let previous = tx
+                .query_row(
+                    "SELECT failures, last_failure_at, locked_until FROM lockouts WHERE key = ?1",
+                    [&key],
+                    lockout_from_row,
+                )
+                .optional()
+                .map_err(sql)?;
+            let next = LockoutPolicy::after_failure(previous.as_ref(), write);
+            tx.execute(
                 "INSERT INTO lockouts (key, failures, last_failure_at, locked_until, expires_at) \
-                 VALUES (?1, 1, ?2, NULL, ?4) \
-                 ON CONFLICT (key) DO UPDATE SET \
-                   failures = CASE WHEN last_failure_at > ?3 \
-                       AND (locked_until IS NULL OR locked_until > ?2) \
-                       THEN failures + 1 ELSE 1 END, \
-                   locked_until = CASE WHEN last_failure_at > ?3 \
-                       AND (locked_until IS NULL OR locked_until > ?2) \
-                       THEN locked_until ELSE NULL END, \
-                   last_failure_at = ?2, \
-                   expires_at = ?4 \
-                 RETURNING failures, last_failure_at, locked_until",
+                 VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT (key) DO UPDATE SET failures = ?2, last_failure_at = ?3, \
+                   locked_until = ?4, expires_at = ?5",
                 params![
                     key,
-                    write.now.seconds(),
-                    write.stale_before.seconds(),
+                    next.failures,
+                    next.last_failure_at.seconds(),
+                    next.locked_until.map(|u| u.seconds()),
                     write.expires_at.seconds()
                 ],
-                lockout_from_row,
             )
-            .map_err(sql)
+            .map_err(sql)?;
+            tx.commit().map_err(sql)?;
+            Ok(next)
         })
         .await
     }

@@ -142,13 +142,19 @@ fn usable_account(tx: &rusqlite::Transaction<'_>, user_id: &str) -> Result<bool>
 /// Whether an active admin other than `user_id` exists, read in the caller's transaction (the one
 /// connection serialises writers, so nobody can demote that admin meanwhile).
 fn other_admin_exists(tx: &rusqlite::Transaction<'_>, user_id: &str) -> Result<bool> {
-    tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM users WHERE id != ?1 AND status = 'active' \
-         AND EXISTS (SELECT 1 FROM json_each(users.roles) WHERE value = 'admin'))",
-        [user_id],
-        |row| row.get(0),
-    )
-    .map_err(sql)
+    // Accounts holding the role, narrowed here; whether one is an active admin is the domain's.
+    let mut statement = tx
+        .prepare(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE id != ?1 \
+             AND EXISTS (SELECT 1 FROM json_each(users.roles) WHERE value = ?2)"
+        ))
+        .map_err(sql)?;
+    let mut candidates = statement
+        .query_map(params![user_id, crate::roles::ADMIN], user_from_row)
+        .map_err(sql)?;
+    candidates.try_fold(false, |found, user| {
+        Ok(found || user.map_err(sql)?.is_active_admin())
+    })
 }
 
 /// Marks the invitation used by `user_id` in `tx`, if it is usable: `Err(InvitationInvalid)`
@@ -158,25 +164,24 @@ fn use_invitation(
     claim: &InvitationUse,
     user_id: &str,
 ) -> Result<()> {
-    let used = tx
-        .execute(
-            "UPDATE invitations SET used_at = ?4, used_by = ?5 WHERE id = ?1 \
-             AND digest = ?2 AND used_at IS NULL AND expires_at > ?4 \
-             AND (email_key IS NULL OR email_key = ?3)",
-            params![
-                claim.id,
-                claim.digest,
-                claim.email_key,
-                claim.now.seconds(),
-                user_id
-            ],
+    let invitation = tx
+        .query_row(
+            &format!("SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = ?1"),
+            [&claim.id],
+            invitation_from_row,
         )
+        .optional()
         .map_err(sql)?;
-    if used == 1 {
-        Ok(())
-    } else {
-        Err(Error::InvitationInvalid)
+    // The domain decides whether it may be used; the transaction makes the use atomic.
+    if !invitation.is_some_and(|i| i.admits(&claim.digest, &claim.email_key, claim.now)) {
+        return Err(Error::InvitationInvalid);
     }
+    tx.execute(
+        "UPDATE invitations SET used_at = ?2, used_by = ?3 WHERE id = ?1",
+        params![claim.id, claim.now.seconds(), user_id],
+    )
+    .map_err(sql)?;
+    Ok(())
 }
 
 /// Inserts the account in `tx`: `Err(EmailTaken)` or `Err(UsernameTaken)` when either is claimed
