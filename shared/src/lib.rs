@@ -14,6 +14,8 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+#[cfg(any(feature = "dynamodb", feature = "ses"))]
+pub mod aws;
 pub mod config;
 pub mod domain;
 pub mod flows;

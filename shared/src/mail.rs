@@ -166,11 +166,7 @@ mod ses {
             configuration_set: Option<String>,
             endpoint: Option<&str>,
         ) -> Ses {
-            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-            if let Some(endpoint) = endpoint {
-                loader = loader.endpoint_url(endpoint);
-            }
-            let sdk = loader.load().await;
+            let sdk = crate::aws::sdk_config(endpoint).await;
             Ses::new(Client::new(&sdk), from, configuration_set)
         }
     }

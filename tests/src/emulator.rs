@@ -108,6 +108,7 @@ pub fn dynamodb() -> aws_sdk_dynamodb::Client {
         .region(Region::new("us-east-1"))
         .endpoint_url(url())
         .credentials_provider(credentials())
+        .http_client(portcullis::aws::http_client())
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }
@@ -117,6 +118,7 @@ pub fn ses() -> aws_sdk_sesv2::Client {
         .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
         .region(aws_sdk_sesv2::config::Region::new("us-east-1"))
         .endpoint_url(url())
+        .http_client(portcullis::aws::http_client())
         .credentials_provider(aws_sdk_sesv2::config::Credentials::new(
             "testing",
             "testing",

@@ -87,11 +87,7 @@ impl DynamoStore {
     /// A client from the environment's AWS configuration (region, credentials), at `endpoint`
     /// when given (an emulator).
     pub async fn connect(table: &str, endpoint: Option<&str>) -> DynamoStore {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(endpoint) = endpoint {
-            loader = loader.endpoint_url(endpoint);
-        }
-        let sdk = loader.load().await;
+        let sdk = crate::aws::sdk_config(endpoint).await;
         DynamoStore::new(Client::new(&sdk), table)
     }
 
