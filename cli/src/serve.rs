@@ -24,7 +24,7 @@ use tower::ServiceExt as _;
 const DRAIN: Duration = Duration::from_secs(10);
 
 /// How long a client may take to send a request's headers.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves every route of `app` on `listener` until `shutdown` completes, then lets open requests
 /// finish.
@@ -33,22 +33,31 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    serve_routes(routes::all(&app), app, listener, shutdown).await
+    serve_routes(
+        routes::all(&app),
+        app,
+        listener,
+        shutdown,
+        HEADER_READ_TIMEOUT,
+    )
+    .await
 }
 
-/// Serves `routes` (one function's, or all of them) with the local server's layers.
+/// Serves `routes` (one function's, or all of them) with the local server's layers; a client that
+/// has not sent a request's headers within `header_read_timeout` is disconnected.
 pub async fn serve_routes(
     routes: axum::Router<http::AppState>,
     app: Arc<App>,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
+    header_read_timeout: Duration,
 ) -> std::io::Result<()> {
     let service = http::local_service(routes, &app);
     let graceful = GracefulShutdown::new();
     let mut connections = hyper::server::conn::http1::Builder::new();
     connections
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
+        .header_read_timeout(header_read_timeout);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {

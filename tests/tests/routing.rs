@@ -245,3 +245,55 @@ async fn the_local_server_answers_cors_as_api_gateway_does() {
         Some(&function::PUBLIC_URL.parse().unwrap())
     );
 }
+
+#[tokio::test]
+async fn the_local_server_drops_a_client_that_never_finishes_its_headers() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let (_dir, app) = app().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(portcullis_cli::serve::serve_routes(
+        routes::all(&app),
+        app,
+        listener,
+        async {
+            let _ = stopped.await;
+        },
+        std::time::Duration::from_millis(200),
+    ));
+
+    // A whole request is answered on the same server.
+    let mut whole = tokio::net::TcpStream::connect(addr).await.unwrap();
+    whole
+        .write_all(b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    whole.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    // Half a request: the server closes the connection instead of waiting for the rest.
+    let mut half = tokio::net::TcpStream::connect(addr).await.unwrap();
+    half.write_all(b"GET /v1/health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        half.read_to_end(&mut rest),
+    )
+    .await;
+    assert!(
+        matches!(closed, Ok(Ok(_)) | Ok(Err(_))),
+        "the connection is still open"
+    );
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(
+        rest.is_empty() || rest.starts_with("HTTP/1.1 408"),
+        "{rest}"
+    );
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
