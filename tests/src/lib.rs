@@ -19,6 +19,18 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+/// An HTTP client for the tests. Portcullis builds reqwest on rustls without a default crypto
+/// provider (it gives its own client ring explicitly), so the tests' clients name ring too.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+/// Installs ring as the process's rustls provider, for tests that build their own reqwest client.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// A password that passes the default policy.
 pub const PASSWORD: &str = "Vx7#quartz-lamp";
 
@@ -228,7 +240,7 @@ impl Server {
         Server {
             api: Api {
                 url,
-                http: reqwest::Client::new(),
+                http: http_client(),
             },
             backend,
             clock,

@@ -61,6 +61,7 @@ fn origin(url: &Url) -> String {
 
 impl Browser {
     fn new() -> Browser {
+        portcullis_tests::install_crypto_provider();
         Browser {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())

@@ -79,6 +79,7 @@ impl Context {
             return Ok(http);
         }
         let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls_config()?)
             // A provider's redirect is never followed: the token endpoint answers itself.
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
@@ -92,6 +93,18 @@ impl Context {
     fn token_client(&self) -> Result<TokenClient<'_>> {
         Ok(TokenClient(self.http()?))
     }
+}
+
+/// TLS for provider calls: rustls with ring, and the platform's trusted roots.
+fn tls_config() -> Result<rustls::ClientConfig> {
+    use rustls_platform_verifier::BuilderVerifierExt as _;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(Error::internal)?
+        .with_platform_verifier()
+        .map_err(Error::internal)?
+        .with_no_client_auth())
 }
 
 /// `oauth2`'s `AsyncHttpClient` over the workspace's reqwest, so one reqwest is in the tree.
