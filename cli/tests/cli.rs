@@ -31,7 +31,11 @@ async fn serve_starts_on_the_embedded_defaults_and_stops_on_sigterm() {
 
     let mut health = None;
     for _ in 0..100 {
-        if let Ok(response) = reqwest::get(format!("{url}/v1/health")).await {
+        if let Ok(response) = portcullis_tests::http_client()
+            .get(format!("{url}/v1/health"))
+            .send()
+            .await
+        {
             health = Some(response.json::<serde_json::Value>().await.unwrap());
             break;
         }

@@ -9,6 +9,7 @@ pub(super) const VARIABLES: &[&str] = &[
     "PORTCULLIS_LOCKOUT_THRESHOLD",
     "PORTCULLIS_LOCKOUT_DURATION",
     "PORTCULLIS_ACCESS_KEY_LIMIT",
+    "PORTCULLIS_ACCESS_KEY_LOGIN",
 ];
 
 /// Which identifiers `POST /v1/login` accepts.
@@ -37,6 +38,8 @@ pub struct LoginConfig {
     pub lockout: LockoutPolicy,
     /// Access keys one account may hold.
     pub access_key_limit: u32,
+    /// `PORTCULLIS_ACCESS_KEY_LOGIN=disabled` turns access-key login off (403 on its route).
+    pub access_key_login: bool,
 }
 
 impl LoginConfig {
@@ -51,6 +54,11 @@ impl LoginConfig {
                 duration: vars.duration("PORTCULLIS_LOCKOUT_DURATION", "20m")?,
             },
             access_key_limit: vars.number("PORTCULLIS_ACCESS_KEY_LIMIT", 5, 1..=100)?,
+            access_key_login: vars.choice(
+                "PORTCULLIS_ACCESS_KEY_LOGIN",
+                "enabled",
+                &[("enabled", true), ("disabled", false)],
+            )?,
         })
     }
 }

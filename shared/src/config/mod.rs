@@ -15,6 +15,7 @@ mod passwords;
 mod signup;
 mod store;
 mod tokens;
+mod ui;
 mod urls;
 
 use std::collections::HashMap;
@@ -28,6 +29,7 @@ pub use passwords::{Argon2Cost, PasswordConfig};
 pub use signup::{EmailVerification, SignupConfig, SignupMode};
 pub use store::{StoreConfig, StoreLocation};
 pub use tokens::TokenConfig;
+pub use ui::UiConfig;
 pub use urls::UrlConfig;
 
 /// Where the process runs: it decides the defaults that depend on it.
@@ -67,6 +69,7 @@ pub struct Config {
     pub tokens: TokenConfig,
     pub oauth: OAuthConfig,
     pub log: LogConfig,
+    pub ui: UiConfig,
 }
 
 /// Every variable Portcullis reads, group by group. Anything else starting with `PORTCULLIS_` is
@@ -83,6 +86,7 @@ pub fn variables() -> impl Iterator<Item = &'static str> {
         tokens::VARIABLES,
         oauth::VARIABLES,
         log::VARIABLES,
+        ui::VARIABLES,
     ]
     .into_iter()
     .flatten()
@@ -145,6 +149,7 @@ impl Config {
             tokens: TokenConfig::parse(&vars)?,
             oauth: OAuthConfig::parse(&vars)?,
             log: LogConfig::parse(&vars)?,
+            ui: UiConfig::parse(&vars)?,
         })
     }
 }
@@ -271,7 +276,7 @@ mod tests {
         let unique: std::collections::BTreeSet<&str> = all.iter().copied().collect();
         assert_eq!(all.len(), unique.len(), "a variable listed twice");
         assert!(all.iter().all(|v| v.starts_with("PORTCULLIS_")));
-        assert_eq!(all.len(), 42);
+        assert_eq!(all.len(), 47);
     }
 
     #[test]

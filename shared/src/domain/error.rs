@@ -26,6 +26,11 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// Each field with its messages, in field order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Vec<String>)> {
+        self.0.iter()
+    }
+
     pub fn get(&self, field: &str) -> Option<&[String]> {
         self.0.get(field).map(Vec::as_slice)
     }
@@ -82,6 +87,9 @@ pub enum Error {
     InvalidRefreshToken,
     #[error("password reset disabled")]
     PasswordResetDisabled,
+    /// `PORTCULLIS_ACCESS_KEY_LOGIN=disabled`.
+    #[error("access-key login disabled")]
+    AccessKeyLoginDisabled,
     /// Authenticated, but not allowed: an admin route without the `admin` role.
     #[error("forbidden")]
     Forbidden,
@@ -131,6 +139,7 @@ impl Error {
             Error::InvalidToken => "invalid_token",
             Error::InvalidRefreshToken => "invalid_refresh_token",
             Error::PasswordResetDisabled => "password_reset_disabled",
+            Error::AccessKeyLoginDisabled => "access_key_login_disabled",
             Error::Forbidden => "forbidden",
             Error::LastAdmin => "last_admin",
             Error::TooManyAccessKeys { .. } => "access_key_limit",

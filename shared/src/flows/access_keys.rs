@@ -147,6 +147,9 @@ impl KeyLogin {
 /// after a right secret.
 #[tracing::instrument(skip_all, err(level = "info"))]
 pub async fn login(app: &App, caller: &Caller, request: KeyLogin) -> Result<TokenGrant> {
+    if !app.config.login.access_key_login {
+        return Err(Error::AccessKeyLoginDisabled);
+    }
     let key = if well_formed(&request.access_key) {
         app.store.access_key(&request.access_key).await?
     } else {

@@ -28,6 +28,9 @@ pub fn client_config(config: &Config) -> Value {
             "require_special": policy.require_special,
         },
         "oauth_providers": providers,
+        "access_key_login": config.login.access_key_login,
+        "terms_url": config.ui.terms_url.as_ref().map(|u| u.as_str()),
+        "privacy_url": config.ui.privacy_url.as_ref().map(|u| u.as_str()),
     })
 }
 

@@ -624,7 +624,7 @@ async fn exchange_code(app: &Context, user: &User) -> Result<Secret> {
 /// `POST /v1/oauth/exchange`: the one-time code for tokens, once. The account's status is checked
 /// again (it may have been disabled in the meantime).
 #[tracing::instrument(skip_all, err(level = "info"))]
-pub async fn exchange(app: &Context, caller: &Caller, code: &str) -> Result<TokenGrant> {
+pub async fn exchange(app: &App, caller: &Caller, code: &str) -> Result<TokenGrant> {
     let digest = one_time_token::parse(code)?;
     let token = app
         .store

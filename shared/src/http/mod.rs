@@ -4,6 +4,8 @@
 //! body limit, timeout, signing-key reload, and problem+json for every error.
 
 pub mod extract;
+#[cfg(feature = "ui")]
+pub mod pages;
 pub mod problem;
 pub mod routes;
 

@@ -115,6 +115,10 @@ fn status_and_words(error: &Error) -> Problem {
         Error::PasswordResetDisabled => Problem::new(S::FORBIDDEN, "Password reset disabled",
         )
         .detail("Password reset is disabled on this server. Contact the administrator."),
+        Error::AccessKeyLoginDisabled => {
+            Problem::new(S::FORBIDDEN, "Access-key login disabled")
+                .detail("Login with an access key is turned off on this server.")
+        }
         Error::Forbidden => Problem::new(S::FORBIDDEN, "Forbidden")
             .detail("Not allowed for this account or session (admin routes need the admin role on an active account)."),
         Error::LastAdmin => Problem::new(S::CONFLICT, "Last active admin")

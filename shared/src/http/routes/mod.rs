@@ -11,6 +11,8 @@ pub mod reset_confirm;
 pub mod reset_request;
 pub mod session;
 pub mod signup;
+#[cfg(feature = "ui")]
+pub mod ui;
 pub mod verify_email;
 
 use axum::Router;
@@ -33,6 +35,8 @@ pub const FUNCTIONS: &[(&str, Routes)] = &[
     ("admin", admin::routes),
     #[cfg(feature = "oauth")]
     ("oauth-callback", oauth_callback::routes),
+    #[cfg(feature = "ui")]
+    ("ui", ui::routes),
 ];
 
 /// Every function's routes in one router: what `portcullis serve` runs.
