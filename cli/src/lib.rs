@@ -1,5 +1,6 @@
 //! The local server behind `portcullis serve`, as a library so the end-to-end tests run the very
-//! same code on ephemeral ports.
+//! same code on ephemeral ports; and the report of `portcullis config check`.
 #![forbid(unsafe_code)]
 
+pub mod config_check;
 pub mod serve;

@@ -1,21 +1,42 @@
 //! `portcullis`: run Portcullis locally and operate it.
 #![forbid(unsafe_code)]
 
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use portcullis::clock::SystemClock;
-use portcullis::config::{Config, Environment};
+use portcullis::config::{Config, ConfigError, Environment, StoreLocation};
 use portcullis::{App, Deps};
 use tokio::net::TcpListener;
+
+/// Where settings come from, under `portcullis --help`.
+const SETTINGS_HELP: &str = "\
+Settings:
+  Every setting comes from a PORTCULLIS_* environment variable, read the same way here as in
+  the Lambda functions. All of them, with their defaults, are listed in docs/api.md, section
+  \"Configuration\". A misspelt PORTCULLIS_* variable or an invalid value stops any command with
+  a message naming it (exit status 2).
+
+  With nothing set, `portcullis serve` runs on SQLite in .portcullis/portcullis.db and writes
+  mail to .portcullis/outbox/, both under the current directory.
+
+  `portcullis config check` shows the configuration in effect.";
+
+/// Where a configuration error is explained, after the error itself.
+const CONFIG_HINT: &str = "Fix or unset that variable, then run `portcullis config check` to see \
+the configuration in effect.\nEvery PORTCULLIS_* variable and the values it takes are listed in \
+docs/api.md, section \"Configuration\".";
 
 #[derive(Parser)]
 #[command(
     name = "portcullis",
     version,
-    about = "Account access: sign up, log in, keep it safe."
+    about = "Account access: sign up, log in, keep it safe. Runs Portcullis locally and operates it.",
+    after_help = SETTINGS_HELP,
+    arg_required_else_help = true
 )]
 struct Cli {
     #[command(subcommand)]
@@ -25,39 +46,58 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve every route in one process, on the configured store (SQLite by default).
+    ///
+    /// Stops on Ctrl-C or SIGTERM, letting open requests finish. Logs are JSON lines on standard
+    /// output.
     Serve {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
+        /// Address to listen on, as IP:port. 0.0.0.0:8080 listens on every interface; port 0
+        /// picks a free port.
+        #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]
         addr: SocketAddr,
     },
     /// Create an administrator: an active, verified account with the roles admin and user.
-    /// The password is read from standard input (--password-stdin) or asked for; never a flag.
+    ///
+    /// The password is asked for twice on the terminal, or read from standard input with
+    /// --password-stdin; never given as a flag. It must pass the password policy.
     Createsuperuser {
-        #[arg(long)]
+        /// Email address of the new account (stored as verified).
+        #[arg(long, value_name = "ADDRESS")]
         email: String,
-        #[arg(long)]
+        /// Username of the new account.
+        #[arg(long, value_name = "NAME")]
         username: String,
-        /// Read the password from the first line of standard input.
+        /// Read the password from the first line of standard input instead of asking for it, as
+        /// in scripts: echo "$PASSWORD" | portcullis createsuperuser ... --password-stdin
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Signing keys of access tokens.
+    /// Signing keys of access tokens, kept in the store.
+    #[command(arg_required_else_help = true)]
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
     },
     /// The DynamoDB table that PORTCULLIS_STORE names (dynamodb://<table>).
+    #[command(arg_required_else_help = true)]
     Table {
         #[command(subcommand)]
         command: TableCommand,
+    },
+    /// The configuration read from PORTCULLIS_* variables.
+    #[command(arg_required_else_help = true)]
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
     },
 }
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Add a new signing key. It is published in the JWKS at once and signs after
+    /// Add a new signing key, and delete the keys nothing can need any more.
+    ///
+    /// The new key is published in the JWKS at once and signs after
     /// PORTCULLIS_KEY_ACTIVATION_DELAY (10m), so verifiers know it first; the old key stays in the
-    /// JWKS until its tokens have expired. Also deletes keys nothing can need any more.
+    /// JWKS until its tokens have expired.
     Rotate {
         /// Sign with the new key at once (a compromised key): tokens it signs may be refused
         /// for a few minutes by verifiers holding a cached JWKS.
@@ -76,13 +116,23 @@ enum TableCommand {
     Describe,
 }
 
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Show the configuration in effect, with client secrets redacted.
+    ///
+    /// Reads the PORTCULLIS_* variables exactly as `portcullis serve` does and prints every
+    /// setting, group by group. Exits 2, naming the variable at fault, when the configuration is
+    /// invalid.
+    Check,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::from_env(Environment::Local) {
         Ok(config) => config,
         Err(error) => {
-            eprintln!("portcullis: configuration error: {error}");
+            print_config_error(&error);
             return ExitCode::from(2);
         }
     };
@@ -100,29 +150,112 @@ async fn main() -> ExitCode {
         } => createsuperuser(config, &email, &username, password_stdin).await,
         Command::Keys { command } => keys(config, command).await,
         Command::Table { command } => table(config, command).await,
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
+            print!(
+                "{}",
+                portcullis_cli::config_check::render(
+                    &config,
+                    portcullis_cli::config_check::set_in_env
+                )
+            );
+            Ok(())
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(%error, "portcullis stopped");
+            // Once, in words: no log line repeats it.
             eprintln!("portcullis: {error}");
             ExitCode::FAILURE
         }
     }
 }
 
+fn print_config_error(error: &ConfigError) {
+    eprintln!("portcullis: configuration error: {error}\n{CONFIG_HINT}");
+}
+
+/// `--addr`: an IP and a port, with a word on what is wrong otherwise.
+fn parse_addr(value: &str) -> Result<SocketAddr, String> {
+    value.parse().map_err(|_| {
+        "expected IP:port, such as 127.0.0.1:8080 or 0.0.0.0:8080 (not a host name)".to_owned()
+    })
+}
+
 async fn serve(config: Config, addr: SocketAddr) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(addr).await?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|error| bind_error(addr, &error))?;
     let local = listener.local_addr()?;
     let public_url = match &config.urls.public_url {
         Some(url) => url.clone(),
         None => format!("http://{local}").parse()?,
     };
     tracing::info!(url = %public_url, "Portcullis listening on http://{local}");
-    let deps = Deps::from_config(&config).await?;
-    let app = Arc::new(App::new(config, &public_url, deps).await?);
+    let deps = Deps::from_config(&config)
+        .await
+        .map_err(|error| store_error(&config, error))?;
+    let app = Arc::new(
+        App::new(config.clone(), &public_url, deps)
+            .await
+            .map_err(|error| store_error(&config, error))?,
+    );
     portcullis_cli::serve::serve(app, listener, shutdown_signal()).await?;
     Ok(())
+}
+
+/// Why `addr` cannot be listened on, and what to do instead.
+fn bind_error(addr: SocketAddr, error: &std::io::Error) -> anyhow::Error {
+    let mut other = addr;
+    other.set_port(addr.port().checked_add(1).unwrap_or(8080));
+    match error.kind() {
+        std::io::ErrorKind::AddrInUse => anyhow::anyhow!(
+            "{addr} is already in use (another portcullis serve?). Stop it, or choose another \
+             address with --addr {other}"
+        ),
+        std::io::ErrorKind::PermissionDenied => anyhow::anyhow!(
+            "not allowed to listen on {addr} (ports below 1024 need privileges). Choose another \
+             address with --addr {}",
+            SocketAddr::new(addr.ip(), 8080)
+        ),
+        std::io::ErrorKind::AddrNotAvailable => anyhow::anyhow!(
+            "{} is not an address of this machine. Choose another with --addr, such as \
+             --addr 127.0.0.1:{} (or 0.0.0.0:{} for every interface)",
+            addr.ip(),
+            addr.port(),
+            addr.port()
+        ),
+        _ => {
+            anyhow::anyhow!("cannot listen on {addr}: {error}. Choose another address with --addr")
+        }
+    }
+}
+
+/// `PORTCULLIS_STORE` as it would be written.
+fn store_name(config: &Config) -> String {
+    match &config.store.location {
+        StoreLocation::Sqlite(path) => format!("sqlite://{}", path.display()),
+        StoreLocation::DynamoDb { table } => match &config.store.dynamodb_endpoint {
+            Some(endpoint) => format!("dynamodb://{table} at {endpoint}"),
+            None => format!("dynamodb://{table}"),
+        },
+    }
+}
+
+/// A failure of the store, naming which store.
+fn store_error(config: &Config, error: portcullis::Error) -> anyhow::Error {
+    anyhow::anyhow!(
+        "the store {} failed: {error}. Check PORTCULLIS_STORE{}",
+        store_name(config),
+        match config.store.location {
+            StoreLocation::Sqlite(_) => " (its folder must be writable)",
+            StoreLocation::DynamoDb { .. } =>
+                ", PORTCULLIS_DYNAMODB_ENDPOINT and the AWS credentials; \
+                 `portcullis table describe` shows whether the table is there",
+        }
+    )
 }
 
 async fn createsuperuser(
@@ -131,18 +264,38 @@ async fn createsuperuser(
     username: &str,
     from_stdin: bool,
 ) -> anyhow::Result<()> {
+    let example = format!(
+        "echo \"$PASSWORD\" | portcullis createsuperuser --email {email} --username {username} \
+         --password-stdin"
+    );
     let password = if from_stdin {
         let mut line = String::new();
-        std::io::stdin().read_line(&mut line)?;
+        if std::io::stdin().read_line(&mut line)? == 0 {
+            anyhow::bail!(
+                "--password-stdin found standard input empty: nothing was created. Pipe the \
+                 password in:\n  {example}"
+            );
+        }
         line.trim_end_matches(['\r', '\n']).to_owned()
     } else {
+        if !std::io::stdin().is_terminal() {
+            anyhow::bail!(
+                "standard input is not a terminal, so the password cannot be asked for: nothing \
+                 was created. Give it on standard input with --password-stdin:\n  {example}"
+            );
+        }
         let first = rpassword::prompt_password("Password: ")?;
         let again = rpassword::prompt_password("Password (again): ")?;
-        anyhow::ensure!(first == again, "the passwords differ");
+        anyhow::ensure!(
+            first == again,
+            "the two passwords differ: nothing was created. Run the command again"
+        );
         first
     };
     let password = portcullis::secret::Secret::new(password);
-    let store = portcullis::app::open_store(&config).await?;
+    let store = portcullis::app::open_store(&config)
+        .await
+        .map_err(|error| store_error(&config, error))?;
     let created = portcullis::superuser::create(
         &config,
         store.as_ref(),
@@ -157,23 +310,38 @@ async fn createsuperuser(
             println!("created superuser {} ({})", user.username.as_str(), user.id);
             Ok(())
         }
-        Err(portcullis::Error::EmailTaken) => {
-            anyhow::bail!("an account with the email {email} already exists")
-        }
-        Err(portcullis::Error::UsernameTaken) => anyhow::bail!("the username {username} is taken"),
-        Err(portcullis::Error::WeakPassword { problems, .. }) => {
-            anyhow::bail!("the password is too weak: it {}", problems.join("; it "))
-        }
+        Err(portcullis::Error::EmailTaken) => anyhow::bail!(
+            "an account with the email {email} already exists: nothing was created. Choose \
+             another --email"
+        ),
+        Err(portcullis::Error::UsernameTaken) => anyhow::bail!(
+            "the username {username} is taken: nothing was created. Choose another --username"
+        ),
+        Err(portcullis::Error::WeakPassword { problems, .. }) => anyhow::bail!(
+            "the password is too weak: it {}. Nothing was created; choose a stronger password \
+             (the rules are PORTCULLIS_PASSWORD_* in docs/api.md, section \"Configuration\")",
+            problems.join("; it ")
+        ),
         Err(portcullis::Error::InvalidRequest { errors, .. }) => {
-            anyhow::bail!("invalid input: {errors:?}")
+            let problems: Vec<String> = [("email", email), ("username", username)]
+                .into_iter()
+                .filter_map(|(field, value)| {
+                    errors
+                        .get(field)
+                        .map(|messages| format!("--{field} {value}: {}", messages.join("; ")))
+                })
+                .collect();
+            anyhow::bail!("{}. Nothing was created", problems.join("; "))
         }
-        Err(other) => Err(other.into()),
+        Err(other) => Err(store_error(&config, other)),
     }
 }
 
 async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
     use portcullis::clock::Clock as _;
-    let store = portcullis::app::open_store(&config).await?;
+    let store = portcullis::app::open_store(&config)
+        .await
+        .map_err(|error| store_error(&config, error))?;
     let windows = portcullis::tokens::KeyWindows {
         access_token_ttl: config.tokens.access_token_ttl,
         reload: portcullis::app::KEY_RELOAD,
@@ -186,7 +354,9 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
             } else {
                 config.tokens.key_activation_delay
             };
-            let key = portcullis::keys::rotate(store.as_ref(), now, delay, windows).await?;
+            let key = portcullis::keys::rotate(store.as_ref(), now, delay, windows)
+                .await
+                .map_err(|error| store_error(&config, error))?;
             println!(
                 "added {}: signs from {}",
                 key.kid,
@@ -194,7 +364,10 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
             );
         }
         KeysCommand::List => {
-            for line in portcullis::keys::list(store.as_ref(), now, windows).await? {
+            let lines = portcullis::keys::list(store.as_ref(), now, windows)
+                .await
+                .map_err(|error| store_error(&config, error))?;
+            for line in lines {
                 println!("{line}");
             }
         }
@@ -203,17 +376,23 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
 }
 
 async fn table(config: Config, command: TableCommand) -> anyhow::Result<()> {
-    let portcullis::config::StoreLocation::DynamoDb { table } = &config.store.location else {
-        anyhow::bail!("PORTCULLIS_STORE does not name a DynamoDB table (dynamodb://<table>)");
+    let StoreLocation::DynamoDb { table } = &config.store.location else {
+        anyhow::bail!(
+            "PORTCULLIS_STORE ({}) does not name a DynamoDB table: set \
+             PORTCULLIS_STORE=dynamodb://<table> (and PORTCULLIS_DYNAMODB_ENDPOINT for an \
+             emulator)",
+            store_name(&config)
+        );
     };
     let endpoint = config.store.dynamodb_endpoint.as_ref().map(|u| u.as_str());
     let store = portcullis::store::DynamoStore::connect(table, endpoint).await;
+    let failed = |error: portcullis::Error| store_error(&config, error);
     match command {
         TableCommand::Create => {
-            store.create_table().await?;
-            println!("{}", store.describe_table().await?);
+            store.create_table().await.map_err(failed)?;
+            println!("{}", store.describe_table().await.map_err(failed)?);
         }
-        TableCommand::Describe => println!("{}", store.describe_table().await?),
+        TableCommand::Describe => println!("{}", store.describe_table().await.map_err(failed)?),
     }
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! The `portcullis` binary as a person runs it.
 
 use std::io::{BufRead as _, BufReader};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_portcullis");
 
@@ -69,6 +70,265 @@ fn a_misspelt_variable_stops_start_up_and_is_named() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("PORTCULLIS_LOCKOUT_TRESHOLD"), "{stderr}");
+    assert!(stderr.contains("portcullis config check"), "{stderr}");
+    assert!(stderr.contains("docs/api.md"), "{stderr}");
+}
+
+/// The binary run in `dir`, with no `PORTCULLIS_*` variable of the environment running the tests.
+fn isolated(dir: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command.current_dir(dir);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("PORTCULLIS_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+/// Runs `command` with `stdin` as its standard input (a pipe, so not a terminal); a process still
+/// running after `limit` is killed and fails the test, so a prompt or a server can't hang it.
+fn output_within(command: &mut Command, stdin: &str, limit: Duration) -> std::process::Output {
+    use std::io::Write as _;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The child may exit before reading: a broken pipe is no failure.
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    let deadline = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            let output = child.wait_with_output().unwrap();
+            panic!(
+                "still running after {limit:?}; stdout: {}; stderr: {}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn is_json_line(line: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(line).is_ok_and(|v| v.is_object())
+}
+
+#[test]
+fn serve_on_an_address_in_use_says_so_once_and_how_to_choose_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let output = output_within(
+        isolated(dir.path()).args(["serve", "--addr", &addr]),
+        "",
+        Duration::from_secs(30),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stdout}{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {stderr}");
+    assert!(lines[0].starts_with("portcullis: "), "{stderr}");
+    assert!(lines[0].contains(&addr), "{stderr}");
+    assert!(lines[0].contains("already in use"), "{stderr}");
+    assert!(lines[0].contains("--addr"), "{stderr}");
+    assert!(
+        !stdout.lines().chain(stderr.lines()).any(is_json_line),
+        "no log line repeats the error: {stdout}{stderr}"
+    );
+    assert!(!dir.path().join(".portcullis").exists());
+    drop(taken);
+}
+
+#[test]
+fn createsuperuser_without_a_terminal_wants_password_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("root.db");
+    let output = output_within(
+        isolated(dir.path())
+            .args([
+                "createsuperuser",
+                "--email",
+                "root@example.com",
+                "--username",
+                "root",
+            ])
+            .env("PORTCULLIS_STORE", format!("sqlite://{}", db.display()))
+            .env("PORTCULLIS_ARGON2", "m=1024,t=1,p=1"),
+        "Vx7#quartz-lamp\n",
+        Duration::from_secs(30),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stdout}{stderr}");
+    assert!(stderr.contains("--password-stdin"), "{stderr}");
+    assert!(stderr.contains("not a terminal"), "{stderr}");
+    assert!(!stderr.lines().any(is_json_line), "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(!db.exists(), "nothing is created, not even the database");
+    assert!(!dir.path().join(".portcullis").exists());
+}
+
+#[test]
+fn config_check_prints_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = isolated(dir.path())
+        .args(["config", "check"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line = |variable: &str| {
+        stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(variable))
+            .unwrap_or_else(|| panic!("no line for {variable}: {stdout}"))
+            .to_owned()
+    };
+    assert!(
+        line("PORTCULLIS_STORE").contains("sqlite://.portcullis/portcullis.db"),
+        "{stdout}"
+    );
+    assert!(
+        line("PORTCULLIS_MAILER").contains("outbox://.portcullis/outbox"),
+        "{stdout}"
+    );
+    assert_eq!(
+        line("PORTCULLIS_SIGNUP_MODE").split_whitespace().nth(1),
+        Some("open"),
+        "{stdout}"
+    );
+    assert!(
+        line("PORTCULLIS_LOCKOUT_THRESHOLD").ends_with(" 10"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.lines().any(|l| l.ends_with("(set)")),
+        "nothing is set: {stdout}"
+    );
+    assert!(
+        !dir.path().join(".portcullis").exists(),
+        "checking creates nothing"
+    );
+}
+
+#[test]
+fn config_check_shows_what_is_set_and_redacts_client_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = isolated(dir.path())
+        .args(["config", "check"])
+        .env("PORTCULLIS_OAUTH_GITHUB_CLIENT_ID", "gh-client-id")
+        .env("PORTCULLIS_OAUTH_GITHUB_CLIENT_SECRET", "gh-very-secret")
+        .env("PORTCULLIS_SIGNUP_MODE", "invitation")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("gh-client-id"), "{stdout}");
+    assert!(
+        stdout.lines().any(
+            |l| l.contains("PORTCULLIS_OAUTH_GITHUB_CLIENT_SECRET") && l.contains("[redacted]")
+        ),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("gh-very-secret"), "{stdout}");
+    assert!(!stderr.contains("gh-very-secret"), "{stderr}");
+    assert!(
+        stdout.lines().any(|l| l.contains("PORTCULLIS_SIGNUP_MODE")
+            && l.contains("invitation")
+            && l.contains("(set)")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn config_check_with_a_misspelt_variable_exits_2_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = isolated(dir.path())
+        .args(["config", "check"])
+        .env("PORTCULLIS_SINGUP_MODE", "open")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("PORTCULLIS_SINGUP_MODE"), "{stderr}");
+    assert!(stderr.contains("docs/api.md"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn help_says_where_settings_come_from() {
+    let output = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for needle in [
+        "PORTCULLIS_",
+        "docs/api.md",
+        ".portcullis/portcullis.db",
+        ".portcullis/outbox",
+        "config check",
+    ] {
+        assert!(stdout.contains(needle), "{needle}: {stdout}");
+    }
+}
+
+#[test]
+fn every_command_and_flag_has_help() {
+    for path in [
+        &[][..],
+        &["serve"],
+        &["createsuperuser"],
+        &["keys"],
+        &["keys", "rotate"],
+        &["keys", "list"],
+        &["table"],
+        &["table", "create"],
+        &["table", "describe"],
+        &["config"],
+        &["config", "check"],
+    ] {
+        let output = Command::new(BIN).args(path).arg("-h").output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{path:?}: {stdout}");
+        let mut section = "";
+        let mut entries = 0;
+        for line in stdout.lines() {
+            if !line.starts_with(' ') {
+                section = line;
+                continue;
+            }
+            if !matches!(section, "Commands:" | "Options:") || line.trim().is_empty() {
+                continue;
+            }
+            // `  --email <ADDRESS>  Email address ...`: a name, two spaces, its help.
+            let help = line.trim_start().split_once("  ").map(|(_, h)| h.trim());
+            assert!(
+                help.is_some_and(|h| !h.is_empty()),
+                "{path:?}: no help for {line:?}\n{stdout}"
+            );
+            entries += 1;
+        }
+        assert!(entries > 0, "{path:?}: {stdout}");
+        let flags: &[&str] = match path {
+            ["serve"] => &["--addr"],
+            ["createsuperuser"] => &["--email", "--username", "--password-stdin"],
+            ["keys", "rotate"] => &["--now"],
+            _ => &[],
+        };
+        for flag in flags {
+            assert!(stdout.contains(flag), "{path:?}: {flag}\n{stdout}");
+        }
+    }
 }
 
 fn emulator_command(args: &[&str], table: &str) -> std::process::Output {
