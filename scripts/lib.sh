@@ -44,3 +44,21 @@ start_emulator() {
   fi
   export MOTO_ENDPOINT_URL="$url"
 }
+
+# Installs what the browser tests of the hosted pages need when it is missing: Debian's Chromium,
+# Playwright and pytest in .venv, and axe-core in tests/browser (pinned by its package-lock.json).
+ensure_browser() {
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "installing Debian's chromium" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+  if ! .venv/bin/python -c "import playwright.sync_api, pytest" 2>/dev/null; then
+    echo "installing Playwright and pytest in .venv" >&2
+    .venv/bin/pip install --quiet --disable-pip-version-check "playwright>=1.49,<2" "pytest>=8,<9"
+  fi
+  if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
+    echo "installing axe-core in tests/browser" >&2
+    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}

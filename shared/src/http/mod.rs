@@ -156,23 +156,23 @@ async fn render_problems(request: Request, next: Next) -> Response {
         return problem.render(&id);
     }
     let status = response.status();
-    if status.is_client_error() || status.is_server_error() {
-        let error = match status {
-            StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
-            StatusCode::NOT_FOUND => Error::NotFound,
-            StatusCode::METHOD_NOT_ALLOWED => Error::MethodNotAllowed,
-            StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => Error::Unavailable {
-                retry_after: 1,
-                cause: "the request took too long".into(),
-            },
-            other => Error::internal(format!("a layer answered {other} without a body")),
-        };
-        if let Some(cause) = error.cause() {
-            tracing::error!(code = error.code(), %cause, "request failed");
-        }
-        return problem::problem(&error).render(&id);
-    }
-    response
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html"));
+    let error = match status {
+        _ if is_page => return response,
+        StatusCode::PAYLOAD_TOO_LARGE => Error::PayloadTooLarge,
+        StatusCode::NOT_FOUND => Error::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => Error::MethodNotAllowed,
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => Error::Unavailable {
+            retry_after: 1,
+            cause: "the request took too long".into(),
+        },
+        _ => return response,
+    };
+    problem::problem(&error).render(&id)
 }
 
 /// Counts the request against its client IP's limit for its group. A route layer of each group's
