@@ -186,3 +186,23 @@ def screenshot(page, name):
 
 def unique_email(tag):
     return f"{tag}-{os.urandom(6).hex()}@example.com"
+
+
+@pytest.fixture
+def openid_provider():
+    """The local OpenID provider the Google sign-in tests use (tests/oidc/provider.mjs): its
+    issuer URL. Any login signs in, and the login is the account's email."""
+    process = subprocess.Popen(
+        ["node", "provider.mjs"],
+        cwd=HERE.parent / "oidc",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    line = process.stdout.readline()
+    if not line.startswith("listening "):
+        process.kill()
+        raise RuntimeError(f"the OpenID provider did not start: {line!r}")
+    yield line.split()[1]
+    process.kill()
+    process.wait()

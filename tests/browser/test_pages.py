@@ -1,5 +1,6 @@
 """Journeys through the hosted pages, as a person makes them, in headless Chromium."""
 
+import os
 import re
 
 import pytest
@@ -302,3 +303,69 @@ def test_forms_from_another_site_are_refused(page, server):
     headers = page.request.get(f"{server.url}/login").headers
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert "script-src 'self'" in headers["content-security-policy"]
+
+
+def test_google_sign_in_through_the_local_openid_provider_ends_signed_in(
+    page, start_server, openid_provider
+):
+    server = start_server(
+        PORTCULLIS_OAUTH_GOOGLE_CLIENT_ID="portcullis",
+        PORTCULLIS_OAUTH_GOOGLE_CLIENT_SECRET="portcullis-test-secret",
+        PORTCULLIS_OAUTH_GOOGLE_ISSUER=openid_provider,
+    )
+    email = unique_email("google")
+    page.goto(f"{server.url}/login")
+    page.get_by_role("link", name="Continue with Google").click()
+    # The provider's own pages: sign in, then consent.
+    page.locator("input[name=login]").fill(email)
+    page.locator("input[name=password]").fill("any")
+    page.locator("button[type=submit]").first.click()
+    page.locator("button[type=submit]").first.click()
+    page.get_by_role("heading", name="Your account").wait_for()
+    assert email in page.content()
+    # The tokens stayed in HttpOnly cookies: nothing the page's script can read.
+    assert page.evaluate("document.cookie") == ""
+
+
+def test_invitation_signup_from_the_mailed_link(page, start_server):
+    server = start_server(
+        PORTCULLIS_SIGNUP_MODE="invitation", PORTCULLIS_EMAIL_VERIFICATION="off"
+    )
+    # The first admin, then an invitation mailed to the invitee, through the JSON API.
+    import json
+    import subprocess as sp
+    import urllib.request
+
+    admin_email = unique_email("admin")
+    sp.run(
+        [os.environ["PORTCULLIS_BIN"], "createsuperuser", "--email", admin_email,
+         "--username", "boss", "--password-stdin"],
+        input=PASSWORD + "\n", text=True, check=True, cwd=server.dir,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("PORTCULLIS_")},
+             "PORTCULLIS_STORE": f"sqlite://{server.dir}/portcullis.db"},
+        stdout=sp.DEVNULL,
+    )
+
+    def api(path, body, token=None):
+        request = urllib.request.Request(
+            server.url + path, data=json.dumps(body).encode(), method="POST",
+            headers={"content-type": "application/json",
+                     **({"authorization": f"Bearer {token}"} if token else {})},
+        )
+        with urllib.request.urlopen(request) as reply:
+            return json.load(reply)
+
+    token = api("/v1/login", {"identifier": "boss", "password": PASSWORD})["access_token"]
+    invitee = unique_email("invitee")
+    api("/v1/admin/invitations", {"email": invitee}, token)
+
+    # Signup without the invitation is refused; from the mailed link it works.
+    page.goto(f"{server.url}/signup")
+    assert page.get_by_text("needs an invitation").first.is_visible()
+    page.goto(server.link(invitee, "/signup"))
+    assert page.get_by_label("Invitation code").input_value() != ""
+    page.get_by_label("Email").fill(invitee)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label(re.compile("I accept")).check()
+    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("heading", name="Your account").wait_for()
