@@ -125,6 +125,7 @@ async fn main() {
         ("change-password", "change-password-without-token"),
         ("admin", "admin-users-without-token"),
         ("oauth-callback", "oauth-callback-unknown-provider"),
+        ("ui", "ui-login-page"),
     ] {
         let mut samples = Vec::with_capacity(RUNS);
         for _ in 0..RUNS {

@@ -352,6 +352,45 @@ async fn oauth_callback_events() {
     assert_eq!(response.status(), 404);
 }
 
+#[tokio::test]
+async fn ui_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    let response = handle(&app, routes::ui::routes, event("ui-login-page")).await;
+    assert_eq!(response.status(), 200);
+    let headers = response.headers();
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    // `?lang=ko` wins over Accept-Language, and is remembered; over https cookies are Secure.
+    let page = String::from_utf8(response.body().to_vec()).unwrap();
+    assert!(page.contains("<html lang=\"ko\">"), "{page}");
+    let cookies: Vec<&str> = headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(
+        cookies.iter().any(|c| c.starts_with("pc_lang=ko")),
+        "{cookies:?}"
+    );
+    assert!(
+        cookies
+            .iter()
+            .all(|c| c.contains("Secure") && c.contains("HttpOnly"))
+    );
+    assert_eq!(headers["x-request-id"], "U1login0000=");
+}
+
 #[test]
 fn every_fixture_is_used_by_a_test() {
     let this = include_str!("events.rs");
