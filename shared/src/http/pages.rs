@@ -88,10 +88,9 @@ pub struct Pages {
     ko: Bundle,
     pub css_path: String,
     pub js_path: String,
-    pub theme_path: String,
-    css: &'static str,
+    /// The stylesheet with the configured accent colour at its end.
+    css: String,
     js: &'static str,
-    theme: String,
 }
 
 const CSS: &str = include_str!("../../assets/portcullis.css");
@@ -118,16 +117,17 @@ fn busted(name: &str, ext: &str, content: &str) -> String {
 
 impl Pages {
     pub fn new(app: &App) -> Pages {
-        let theme = format!(":root{{--accent:{}}}\n", app.config.ui.accent_color);
+        let css = format!(
+            "{CSS}:root {{ --accent: {}; }}\n",
+            app.config.ui.accent_color
+        );
         Pages {
             en: bundle("en", include_str!("../../i18n/en.ftl")),
             ko: bundle("ko", include_str!("../../i18n/ko.ftl")),
-            css_path: busted("portcullis", "css", CSS),
+            css_path: busted("portcullis", "css", &css),
             js_path: busted("portcullis", "js", JS),
-            theme_path: busted("theme", "css", &theme),
-            css: CSS,
+            css,
             js: JS,
-            theme,
         }
     }
 
@@ -144,11 +144,9 @@ impl Pages {
     /// The asset at `path`, if it is one of ours (any other name is 404).
     pub fn asset(&self, path: &str) -> Option<(&'static str, String)> {
         if path == self.css_path {
-            Some(("text/css; charset=utf-8", self.css.to_owned()))
+            Some(("text/css; charset=utf-8", self.css.clone()))
         } else if path == self.js_path {
             Some(("text/javascript; charset=utf-8", self.js.to_owned()))
-        } else if path == self.theme_path {
-            Some(("text/css; charset=utf-8", self.theme.clone()))
         } else {
             None
         }
