@@ -369,3 +369,13 @@ def test_invitation_signup_from_the_mailed_link(page, start_server):
     page.get_by_label(re.compile("I accept")).check()
     page.get_by_role("button", name="Create account").click()
     page.get_by_role("heading", name="Your account").wait_for()
+
+
+def test_forms_count_against_the_client_ip_limit(page, start_server):
+    server = start_server(PORTCULLIS_IP_RATE_LIMIT="3/1h")
+    for _ in range(3):
+        log_in(page, server, "someone", "Wrong#pass1")
+        assert "not right" in page.locator(".summary").inner_text()
+    # Showing the page never counts; the fourth form is refused with words, not JSON.
+    log_in(page, server, "someone", "Wrong#pass1")
+    assert "Too many tries from your network" in page.locator(".summary").inner_text()

@@ -8,8 +8,9 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, Uri, header};
+use axum::extract::{FromRequestParts as _, Path, Request, State};
+use axum::http::{Method, StatusCode, Uri, header};
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
@@ -23,31 +24,87 @@ use crate::http::pages::{
     Form, Lang, Messages, PageContext, Pages, PagesState, Problems, same_passwords,
 };
 use crate::http::{AppState, Query};
+use crate::rate_limit::RateGroup;
 use crate::secret::Secret;
 
 pub fn routes(app: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/", get(home))
+    // Forms count against the client IP's limit of their group, as the JSON routes do.
+    let limited = |router: Router<AppState>, group: RateGroup| {
+        router.route_layer(from_fn_with_state((app.clone(), group), limit_forms))
+    };
+    let login = Router::new()
         .route("/login", get(login_page).post(log_in))
         .route(
             "/login/access-key",
             get(access_key_page).post(log_in_with_key),
         )
-        .route("/signup", get(signup_page).post(sign_up))
-        .route("/verify-email", get(verify_page).post(verify))
-        .route("/verify-email/resend", post(resend))
-        .route("/forgot-password", get(forgot_page).post(forgot))
-        .route("/reset-password", get(reset_page).post(reset))
         .route("/oauth/complete", get(oauth_page).post(oauth_complete))
+        .route("/account/password", post(change_password));
+    let signup = Router::new().route("/signup", get(signup_page).post(sign_up));
+    let mail = Router::new()
+        .route("/verify-email/resend", post(resend))
+        .route("/forgot-password", get(forgot_page).post(forgot));
+    let token = Router::new()
+        .route("/verify-email", get(verify_page).post(verify))
+        .route("/reset-password", get(reset_page).post(reset));
+    Router::new()
+        .route("/", get(home))
         .route("/account", get(account))
-        .route("/account/password", post(change_password))
         .route("/account/sessions/{id}/end", post(end_session))
         .route("/account/sessions/end-all", post(end_all_sessions))
         .route("/account/access-keys", post(create_key))
         .route("/account/access-keys/{id}/delete", post(delete_key))
         .route("/logout", post(log_out))
         .route("/assets/{name}", get(asset))
+        .merge(limited(login, RateGroup::Login))
+        .merge(limited(signup, RateGroup::Signup))
+        .merge(limited(mail, RateGroup::Mail))
+        .merge(limited(token, RateGroup::Token))
         .layer(Extension(Arc::new(Pages::new(app))))
+}
+
+/// A form posted from a client IP over its group's limit gets a page saying to wait (429, with
+/// `Retry-After`); showing a page never counts.
+async fn limit_forms(
+    State((app, group)): State<(AppState, RateGroup)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let page = match PageContext::from_request_parts(&mut parts, &app).await {
+        Ok(page) => page,
+        Err(error) => return error.into_response(),
+    };
+    match app.check_ip_rate(group, &page.caller).await {
+        Ok(()) => next.run(Request::from_parts(parts, body)).await,
+        Err(error) => {
+            let Some(pages) = parts.extensions.get::<PagesState>().cloned() else {
+                return error.into_response();
+            };
+            let t = pages.messages(page.lang);
+            let retry_after = match &error {
+                Error::RateLimited { retry_after } => Some(*retry_after),
+                _ => None,
+            };
+            let view = MessagePage {
+                chrome: chrome(&app, &pages, &page, "error-summary-title"),
+                problems: Problems::of(&error, &t, &page.caller.request_id),
+                paragraphs: Vec::new(),
+                link: None,
+            };
+            let html = html(&view);
+            let mut response = page.render(page_status(&error), html, &app);
+            if let Some(seconds) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, seconds.into());
+            }
+            response
+        }
+    }
 }
 
 type PagesExt = Extension<PagesState>;
