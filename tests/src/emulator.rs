@@ -164,7 +164,9 @@ pub struct SentMail {
 
 /// Every message the emulator has for `address`, oldest first.
 pub async fn sent_to(address: &str) -> Vec<SentMail> {
-    let data: serde_json::Value = reqwest::get(format!("{}/moto-api/data.json", url()))
+    let data: serde_json::Value = crate::http_client()
+        .get(format!("{}/moto-api/data.json", url()))
+        .send()
         .await
         .expect("emulator data")
         .json()

@@ -33,6 +33,9 @@ async fn health_config_and_discovery_answer(backend: Backend) {
             "password_policy": {"min_length": 8, "max_length": 256, "require_letter": true,
                                 "require_digit": true, "require_special": true},
             "oauth_providers": ["github"],
+            "access_key_login": true,
+            "terms_url": null,
+            "privacy_url": null,
         })
     );
 
