@@ -61,6 +61,10 @@ pub async fn serve_routes(
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
+            // The shutdown future first, so its signal handlers are in place before the first
+            // connection is served (a SIGTERM right after start-up then still shuts down cleanly).
+            biased;
+            () = &mut shutdown => break,
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
                     Ok(accepted) => accepted,
@@ -84,7 +88,6 @@ pub async fn serve_routes(
                     }
                 });
             }
-            () = &mut shutdown => break,
         }
     }
     drop(listener);
