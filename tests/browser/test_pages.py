@@ -286,6 +286,11 @@ def test_korean_from_accept_language_and_the_switcher(browser_context, server):
     page.get_by_role("heading", name="Log in").wait_for()
     page.goto(f"{server.url}/signup")
     assert page.get_by_role("heading", name="Create an account").is_visible()
+    # Switching language on a mailed link keeps its token.
+    page.goto(f"{server.url}/reset-password?token=abc")
+    page.get_by_role("link", name="한국어").click()
+    page.get_by_role("heading", name="새 비밀번호 정하기").wait_for()
+    assert page.locator("input[name=token]").input_value() == "abc"
 
 
 def test_forms_from_another_site_are_refused(page, server):

@@ -23,7 +23,7 @@ use subtle::ConstantTimeEq as _;
 use super::AppState;
 use crate::app::{App, Authenticated};
 use crate::caller::Caller;
-use crate::error::{Error, FieldErrors};
+use crate::error::Error;
 use crate::flows::grant::TokenGrant;
 use crate::flows::sessions;
 use crate::secret::Secret;
@@ -305,8 +305,10 @@ pub struct PageContext {
     pub caller: Caller,
     /// Cookies are `Secure` when the public URL is https.
     pub secure: bool,
-    /// The request's path, for the language links.
+    /// The request's path and its query without `lang` (ending in `&` when not empty), for
+    /// the language links: switching language keeps a link's token.
     pub path: String,
+    pub query: String,
 }
 
 impl FromRequestParts<AppState> for PageContext {
@@ -349,6 +351,18 @@ impl FromRequestParts<AppState> for PageContext {
             caller,
             secure,
             path: parts.uri.path().to_owned(),
+            query: parts
+                .uri
+                .query()
+                .map(|q| {
+                    let kept: String = url::form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs(
+                            url::form_urlencoded::parse(q.as_bytes()).filter(|(k, _)| k != "lang"),
+                        )
+                        .finish();
+                    if kept.is_empty() { kept } else { kept + "&" }
+                })
+                .unwrap_or_default(),
         })
     }
 }
@@ -580,13 +594,6 @@ pub fn same_passwords(first: &str, second: &str, field: &str, t: &Messages<'_>) 
     } else {
         Problems::field(field, t.get("passwords-differ"))
     }
-}
-
-/// Field errors as a flow reports them, for a page that checks one itself.
-pub fn field_errors(field: &str, message: &str) -> FieldErrors {
-    let mut errors = FieldErrors::default();
-    errors.add(field, message);
-    errors
 }
 
 #[cfg(test)]

@@ -120,6 +120,7 @@ struct Chrome<'a> {
     csrf: String,
     title: String,
     path: String,
+    query: String,
     langs: Vec<(&'static str, String, bool)>,
     wide: bool,
 }
@@ -136,6 +137,7 @@ fn chrome<'a>(app: &'a App, pages: &'a Pages, page: &PageContext, title_id: &str
         csrf: page.csrf.clone(),
         title: t.get(title_id),
         path: page.path.clone(),
+        query: page.query.clone(),
         langs: Lang::ALL
             .iter()
             .map(|l| {
