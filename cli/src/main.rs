@@ -77,6 +77,12 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Apps that sign people in through Portcullis as an OpenID provider.
+    #[command(arg_required_else_help = true)]
+    Clients {
+        #[command(subcommand)]
+        command: ClientsCommand,
+    },
     /// The DynamoDB table that PORTCULLIS_STORE names (dynamodb://<table>).
     #[command(arg_required_else_help = true)]
     Table {
@@ -106,6 +112,38 @@ enum KeysCommand {
     },
     /// List the keys and where each is in its life.
     List,
+}
+
+#[derive(Subcommand)]
+enum ClientsCommand {
+    /// Register an app. A confidential client's secret is printed this once; keep it in the
+    /// app's settings.
+    Create {
+        /// The app's name, as people and the audit log see it.
+        #[arg(long)]
+        name: String,
+        /// Where the app receives the code (exact match; https, or http on localhost). Repeat
+        /// for several.
+        #[arg(long = "redirect-uri", value_name = "URI", required = true)]
+        redirect_uris: Vec<String>,
+        /// Where RP-initiated logout may send people back to. Repeat for several.
+        #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+        post_logout_redirect_uris: Vec<String>,
+        /// Scopes the app may ask for (openid is required; default: openid profile email).
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        /// A public client (a browser or native app that can't keep a secret): no secret, and
+        /// PKCE required.
+        #[arg(long)]
+        public: bool,
+    },
+    /// List the registered apps.
+    List,
+    /// Delete an app: its codes and tokens stop working at once.
+    Delete {
+        /// The client id.
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -149,6 +187,7 @@ async fn main() -> ExitCode {
             password_stdin,
         } => createsuperuser(config, &email, &username, password_stdin).await,
         Command::Keys { command } => keys(config, command).await,
+        Command::Clients { command } => clients(config, command).await,
         Command::Table { command } => table(config, command).await,
         Command::Config {
             command: ConfigCommand::Check,
@@ -373,6 +412,103 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+async fn clients(config: Config, command: ClientsCommand) -> anyhow::Result<()> {
+    use portcullis::clients;
+    let public_url = match &config.urls.public_url {
+        Some(url) => url.clone(),
+        None => "http://127.0.0.1:8080".parse()?,
+    };
+    let deps = Deps::from_config(&config)
+        .await
+        .map_err(|error| store_error(&config, error))?;
+    let app = App::new(config.clone(), &public_url, deps)
+        .await
+        .map_err(|error| store_error(&config, error))?;
+    let caller = portcullis::caller::Caller {
+        request_id: "cli".into(),
+        ip: None,
+        user_agent: Some("portcullis clients".into()),
+    };
+    match command {
+        ClientsCommand::Create {
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            scopes,
+            public,
+        } => {
+            let mut body = serde_json::json!({
+                "name": name,
+                "redirect_uris": redirect_uris,
+                "post_logout_redirect_uris": post_logout_redirect_uris,
+                "public": public,
+            });
+            if !scopes.is_empty() {
+                body["scopes"] = serde_json::json!(scopes);
+            }
+            let body = portcullis::json_body::JsonBody::from_slice(body.to_string().as_bytes())
+                .map_err(|error| anyhow::anyhow!("{error}"))?;
+            let fields = match clients::parse_fields(body, true) {
+                Ok(fields) => fields,
+                Err(portcullis::Error::InvalidRequest { errors, .. }) => {
+                    let lines: Vec<String> = errors
+                        .iter()
+                        .flat_map(|(field, messages)| {
+                            messages
+                                .iter()
+                                .map(move |m| format!("  --{}: {m}", flag(field)))
+                        })
+                        .collect();
+                    anyhow::bail!("nothing was registered:\n{}", lines.join("\n"));
+                }
+                Err(other) => return Err(store_error(&config, other)),
+            };
+            let created = clients::create(&app, &caller, None, fields)
+                .await
+                .map_err(|error| store_error(&config, error))?;
+            println!("client_id:     {}", created.client.client_id);
+            match &created.secret {
+                Some(secret) => println!(
+                    "client_secret: {}\n(shown this once: keep it in the app's settings)",
+                    secret.expose()
+                ),
+                None => println!("public client: no secret; the app must use PKCE (S256)"),
+            }
+            println!("issuer:        {}", app.issuer);
+        }
+        ClientsCommand::List => {
+            for client in clients::list(&app)
+                .await
+                .map_err(|error| store_error(&config, error))?
+            {
+                println!(
+                    "{}  {}  {}  {}",
+                    client.client_id,
+                    client.kind,
+                    client.name,
+                    client.redirect_uris.join(" ")
+                );
+            }
+        }
+        ClientsCommand::Delete { id } => match clients::delete(&app, &caller, None, &id).await {
+            Ok(()) => println!("deleted {id}"),
+            Err(portcullis::Error::NotFound) => anyhow::bail!("no client has the id {id}"),
+            Err(other) => return Err(store_error(&config, other)),
+        },
+    }
+    Ok(())
+}
+
+/// The flag that sets a field of a client.
+fn flag(field: &str) -> &str {
+    match field {
+        "redirect_uris" => "redirect-uri",
+        "post_logout_redirect_uris" => "post-logout-redirect-uri",
+        "scopes" => "scope",
+        other => other,
+    }
 }
 
 async fn table(config: Config, command: TableCommand) -> anyhow::Result<()> {

@@ -169,3 +169,17 @@ field-not-empty = This field can't be empty.
 
 # Not found page
 not-found-title = Page not found
+
+## Signing in to apps (the OpenID provider)
+oidc-error-title = This sign-in link doesn't work
+oidc-unknown-client = The app that sent you here is not registered with this service.
+oidc-bad-redirect-uri = The app that sent you here asked to send you back to an address it has not registered, so you were not sent on.
+oidc-bad-logout-hint = The app that sent you here gave a sign-out request this service can't check.
+oidc-bad-logout-redirect = The app that sent you here asked to send you back to an address it has not registered, so you were not signed out.
+oidc-error-advice = Go back to the app and try again. If it keeps happening, tell the people who run the app.
+oidc-logout-title = Sign out?
+oidc-logout-confirm = An app asked to sign you out of this service. Sign out now?
+oidc-logout-submit = Sign out
+oidc-logout-cancel = Stay signed in
+oidc-signed-out-title = You are signed out
+oidc-signed-out = You have been signed out of this service.

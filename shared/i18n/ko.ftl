@@ -157,3 +157,17 @@ field-max-length = { $n }자 이하로 입력하세요.
 field-not-empty = 비워 둘 수 없습니다.
 
 not-found-title = 페이지를 찾을 수 없습니다
+
+## 앱 로그인 (OpenID 제공자)
+oidc-error-title = 이 로그인 링크는 사용할 수 없습니다
+oidc-unknown-client = 이 페이지로 보낸 앱이 이 서비스에 등록되어 있지 않습니다.
+oidc-bad-redirect-uri = 이 페이지로 보낸 앱이 등록하지 않은 주소로 돌려보내 달라고 요청해서 이동하지 않았습니다.
+oidc-bad-logout-hint = 이 페이지로 보낸 앱의 로그아웃 요청을 확인할 수 없습니다.
+oidc-bad-logout-redirect = 이 페이지로 보낸 앱이 등록하지 않은 주소로 돌려보내 달라고 요청해서 로그아웃하지 않았습니다.
+oidc-error-advice = 앱으로 돌아가 다시 시도하세요. 계속 이런 일이 생기면 앱 운영자에게 알려 주세요.
+oidc-logout-title = 로그아웃할까요?
+oidc-logout-confirm = 앱이 이 서비스에서 로그아웃해 달라고 요청했습니다. 지금 로그아웃할까요?
+oidc-logout-submit = 로그아웃
+oidc-logout-cancel = 로그인 상태 유지
+oidc-signed-out-title = 로그아웃되었습니다
+oidc-signed-out = 이 서비스에서 로그아웃되었습니다.

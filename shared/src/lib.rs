@@ -32,11 +32,12 @@ pub use config::Config;
 pub use domain::error::{Error, Result};
 pub use domain::{
     access_key, audit, caller, clock, email, error, identity, invitation, json_body, lockout,
-    one_time_token, password_policy, rate_limit, roles, secret, session, tokens, user, username,
+    one_time_token, openid, password_policy, rate_limit, roles, secret, session, tokens, user,
+    username,
 };
 #[cfg(feature = "oauth")]
 pub use flows::oauth;
 pub use flows::{
-    access_keys, admin, discovery, grant, invitations, keys, links, login, me, password_change,
-    password_reset, sessions, signup, superuser, verification,
+    access_keys, admin, clients, discovery, grant, invitations, keys, links, login, me,
+    password_change, password_reset, sessions, signup, superuser, verification,
 };

@@ -27,6 +27,17 @@ pub enum EventKind {
     UserDeleted,
     InvitationCreated,
     InvitationDeleted,
+    ClientCreated,
+    ClientUpdated,
+    ClientDeleted,
+    /// The OpenID provider handed a client an authorization code (sign-in is consent-free: the
+    /// client was registered by an admin).
+    ClientAuthorized,
+    CodeRedeemed,
+    /// A code was presented again: the tokens it gave were revoked.
+    CodeReplayed,
+    ClientTokenRevoked,
+    ClientLogout,
 }
 
 impl EventKind {
@@ -50,6 +61,14 @@ impl EventKind {
             EventKind::UserDeleted => "admin_user_deleted",
             EventKind::InvitationCreated => "admin_invitation_created",
             EventKind::InvitationDeleted => "admin_invitation_deleted",
+            EventKind::ClientCreated => "admin_client_created",
+            EventKind::ClientUpdated => "admin_client_updated",
+            EventKind::ClientDeleted => "admin_client_deleted",
+            EventKind::ClientAuthorized => "oidc_authorized",
+            EventKind::CodeRedeemed => "oidc_code_redeemed",
+            EventKind::CodeReplayed => "oidc_code_replayed",
+            EventKind::ClientTokenRevoked => "oidc_token_revoked",
+            EventKind::ClientLogout => "oidc_logout",
         }
     }
 }

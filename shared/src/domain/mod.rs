@@ -13,6 +13,7 @@ pub mod invitation;
 pub mod json_body;
 pub mod lockout;
 pub mod one_time_token;
+pub mod openid;
 pub mod password_policy;
 pub mod rate_limit;
 pub mod roles;

@@ -27,6 +27,19 @@ pub struct Session {
     pub epoch: u32,
     /// The access key that opened the session, if one did: deleting the key ends it.
     pub access_key: Option<String>,
+    /// The app the session was granted to through the OpenID provider; `None` for a session of
+    /// the `/v1` API or the hosted pages. Its refresh tokens work only at the token endpoint,
+    /// for that client.
+    pub client: Option<ClientGrant>,
+}
+
+/// What an app was granted: the session's scopes and when the person authenticated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientGrant {
+    pub client_id: String,
+    /// Space-separated, in `openid::SCOPES` order.
+    pub scope: String,
+    pub auth_time: UnixTime,
 }
 
 impl Session {

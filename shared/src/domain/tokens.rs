@@ -169,6 +169,63 @@ pub struct AccessClaims {
     pub email_verified: bool,
 }
 
+/// The claims of an access token the OpenID provider gives a client (RFC 9068's profile, `typ`
+/// `at+jwt`): accepted at the UserInfo endpoint only, never by the `/v1` API, whose audience it
+/// does not name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientAccessClaims {
+    pub iss: String,
+    pub sub: String,
+    /// The client's id.
+    pub aud: String,
+    pub client_id: String,
+    pub scope: String,
+    pub sid: String,
+    pub auth_time: i64,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub jti: String,
+}
+
+/// The claims of an ID token (OpenID Connect Core 2, and 5.1 for the scope claims).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub auth_time: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_hash: Option<String>,
+    pub sid: String,
+    #[serde(flatten)]
+    pub scoped: ScopedClaims,
+}
+
+/// What the `email` and `profile` scopes add to an ID token and to UserInfo.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopedClaims {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+}
+
+/// The `typ` header of a client's access token.
+const CLIENT_ACCESS_TYP: &str = "at+jwt";
+
 /// How long keys stay around once they stop signing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeyWindows {
@@ -292,11 +349,70 @@ impl Keyring {
     }
 
     pub fn sign(&self, claims: &AccessClaims) -> Result<Secret> {
+        self.sign_as(claims, "JWT")
+    }
+
+    /// Signs a client's access token (`typ` `at+jwt`).
+    pub fn sign_client_access(&self, claims: &ClientAccessClaims) -> Result<Secret> {
+        self.sign_as(claims, CLIENT_ACCESS_TYP)
+    }
+
+    pub fn sign_id_token(&self, claims: &IdClaims) -> Result<Secret> {
+        self.sign_as(claims, "JWT")
+    }
+
+    fn sign_as(&self, claims: &impl Serialize, typ: &str) -> Result<Secret> {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.signing_kid.clone());
+        header.typ = Some(typ.to_owned());
         jsonwebtoken::encode(&header, claims, &self.encoding)
             .map(Secret::new)
-            .map_err(|e| Error::internal(format!("signing access token: {e}")))
+            .map_err(|e| Error::internal(format!("signing a token: {e}")))
+    }
+
+    /// Decodes a token this issuer signed with one of its keys, of header type `typ`, checking
+    /// the issuer; the audience and the times are left to the caller.
+    fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        issuer: &str,
+        typ: &str,
+    ) -> Option<T> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        if header.alg != Algorithm::RS256 || header.typ.as_deref().unwrap_or("JWT") != typ {
+            return None;
+        }
+        let kid = header.kid?;
+        let key = self.verifying.iter().find(|k| k.jwk.kid == kid)?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[issuer]);
+        validation.validate_aud = false;
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        jsonwebtoken::decode::<T>(token, &key.decoding, &validation)
+            .ok()
+            .map(|data| data.claims)
+    }
+
+    /// The claims of a client's access token that is valid at `now`.
+    pub fn verify_client_access(
+        &self,
+        token: &str,
+        issuer: &str,
+        now: UnixTime,
+    ) -> Option<ClientAccessClaims> {
+        let claims: ClientAccessClaims = self.decode(token, issuer, CLIENT_ACCESS_TYP)?;
+        (claims.aud == claims.client_id
+            && claims.nbf <= now.seconds()
+            && now.seconds() < claims.exp)
+            .then_some(claims)
+    }
+
+    /// The claims of an ID token this issuer signed, expired or not: what RP-initiated logout's
+    /// `id_token_hint` may be (OpenID Connect RP-Initiated Logout 1.0, 2).
+    pub fn verify_id_token_hint(&self, token: &str, issuer: &str) -> Option<IdClaims> {
+        self.decode(token, issuer, "JWT")
     }
 
     /// The claims of a token this issuer signed for this audience that is valid at `now`.
@@ -308,7 +424,7 @@ impl Keyring {
         now: UnixTime,
     ) -> Option<AccessClaims> {
         let header = jsonwebtoken::decode_header(token).ok()?;
-        if header.alg != Algorithm::RS256 {
+        if header.alg != Algorithm::RS256 || header.typ.as_deref() == Some(CLIENT_ACCESS_TYP) {
             return None;
         }
         let kid = header.kid?;

@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::config::Config;
+use crate::openid::SCOPES;
 
 /// `GET /v1/config`: what a UI needs to draw the right forms.
 pub fn client_config(config: &Config) -> Value {
@@ -34,21 +35,41 @@ pub fn client_config(config: &Config) -> Value {
     })
 }
 
-/// `GET /.well-known/openid-configuration`: enough for any JWT library, or an API Gateway JWT
-/// authorizer, to find the keys that verify Portcullis access tokens.
+/// `GET /.well-known/openid-configuration`: OpenID Provider Metadata (OpenID Connect Discovery
+/// 1.0, 3) naming only what is supported. The issuer and `jwks_uri` are also what any JWT library,
+/// or an API Gateway JWT authorizer, needs to verify `/v1` access tokens.
 pub fn openid_configuration(app: &App) -> Value {
+    let issuer = &app.issuer;
     json!({
-        "issuer": app.issuer,
-        "jwks_uri": format!("{}/.well-known/jwks.json", app.issuer),
-        "token_endpoint": format!("{}/v1/login", app.issuer),
-        "userinfo_endpoint": format!("{}/v1/me", app.issuer),
-        "response_types_supported": ["token"],
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/oauth2/authorize"),
+        "token_endpoint": format!("{issuer}/oauth2/token"),
+        "userinfo_endpoint": format!("{issuer}/oauth2/userinfo"),
+        "jwks_uri": format!("{issuer}/.well-known/jwks.json"),
+        "revocation_endpoint": format!("{issuer}/oauth2/revoke"),
+        "end_session_endpoint": format!("{issuer}/oauth2/logout"),
+        "scopes_supported": SCOPES,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["none"],
-        "claims_supported": [
-            "iss", "aud", "sub", "sid", "iat", "nbf", "exp", "jti",
-            "email", "username", "roles", "email_verified"
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic", "client_secret_post", "none"
         ],
+        "revocation_endpoint_auth_methods_supported": [
+            "client_secret_basic", "client_secret_post", "none"
+        ],
+        "code_challenge_methods_supported": ["S256"],
+        "prompt_values_supported": ["none", "login"],
+        "claims_supported": [
+            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid",
+            "email", "email_verified", "preferred_username", "name", "given_name", "family_name"
+        ],
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "authorization_response_iss_parameter_supported": true,
+        "ui_locales_supported": ["en", "ko"],
     })
 }

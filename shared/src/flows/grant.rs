@@ -70,6 +70,7 @@ pub async fn start_session_with(
         revoked_at: None,
         epoch: user.session_epoch,
         access_key: access_key.map(str::to_owned),
+        client: None,
     };
     app.store.create_session(&session).await?;
     grant(app, user, &session.id, refresh.token)

@@ -4,6 +4,7 @@
 
 pub mod access_keys;
 pub mod admin;
+pub mod clients;
 pub mod discovery;
 pub mod grant;
 pub mod invitations;
@@ -13,6 +14,7 @@ pub mod login;
 pub mod me;
 #[cfg(feature = "oauth")]
 pub mod oauth;
+pub mod oidc;
 pub mod password_change;
 pub mod password_reset;
 pub mod sessions;

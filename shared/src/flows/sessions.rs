@@ -19,6 +19,7 @@ use crate::login;
 use crate::secret::Secret;
 use crate::session::Session;
 use crate::tokens::{digest, next_refresh_token};
+use crate::user::User;
 
 /// A lost compare-and-swap means another refresh of the same session just won: read it again.
 const MAX_ROTATIONS: usize = 4;
@@ -38,12 +39,35 @@ fn refresh_digest(token: &Secret) -> Result<String> {
 
 #[tracing::instrument(skip_all, err(level = "info"))]
 pub async fn refresh(app: &App, _caller: &Caller, token: &Secret) -> Result<TokenGrant> {
+    let rotated = rotate(app, token, None).await?;
+    grant(
+        app,
+        &rotated.user,
+        &rotated.session.id,
+        rotated.refresh_token,
+    )
+}
+
+/// A refresh token traded for the next one.
+pub struct Rotated {
+    pub user: User,
+    pub session: Session,
+    pub refresh_token: Secret,
+}
+
+/// Rotates the refresh token of a session of the `/v1` API (`client` `None`) or of the OpenID
+/// client `client`: a token of any other kind of session is `InvalidRefreshToken`, and left
+/// alone.
+pub async fn rotate(app: &App, token: &Secret, client: Option<&str>) -> Result<Rotated> {
     let presented = refresh_digest(token)?;
     let mut session = app
         .store
         .session_by_refresh(&presented)
         .await?
         .ok_or(Error::InvalidRefreshToken)?;
+    if session.client.as_ref().map(|c| c.client_id.as_str()) != client {
+        return Err(Error::InvalidRefreshToken);
+    }
     let user = app
         .store
         .user_by_id(&session.user_id)
@@ -66,7 +90,11 @@ pub async fn refresh(app: &App, _caller: &Caller, token: &Secret) -> Result<Toke
                 .rotate_refresh(&session, &presented, &next.digest, now)
                 .await?
             {
-                return grant(app, &user, &session.id, next.token);
+                return Ok(Rotated {
+                    user,
+                    session,
+                    refresh_token: next.token,
+                });
             }
             // Another refresh with this token won the swap: read what it wrote.
             session = app
@@ -81,7 +109,11 @@ pub async fn refresh(app: &App, _caller: &Caller, token: &Secret) -> Result<Toke
             && session.rotated_at.is_some_and(|at| now < at.plus(grace));
         if retry_in_grace {
             // The same token the first attempt got: no second rotation, no second family.
-            return grant(app, &user, &session.id, next.token);
+            return Ok(Rotated {
+                user,
+                session,
+                refresh_token: next.token,
+            });
         }
         app.store.revoke_session(&session.id, now).await?;
         tracing::warn!(user_id = %user.id, session_id = %session.id, "refresh token reused: session revoked");

@@ -23,6 +23,7 @@ use subtle::ConstantTimeEq as _;
 use super::AppState;
 use crate::app::{App, Authenticated};
 use crate::caller::Caller;
+use crate::clock::UnixTime;
 use crate::error::Error;
 use crate::flows::grant::TokenGrant;
 use crate::flows::sessions;
@@ -35,6 +36,12 @@ pub const REFRESH_COOKIE: &str = "pc_rt";
 pub const CSRF_COOKIE: &str = "pc_csrf";
 /// The language the person chose.
 pub const LANG_COOKIE: &str = "pc_lang";
+/// The OpenID authorization request waiting while the person signs in.
+pub const AUTHORIZE_COOKIE: &str = "pc_authz";
+
+/// How long a waiting authorization request is kept: long enough to sign up and confirm the
+/// address on the way.
+const AUTHORIZE_COOKIE_SECONDS: i64 = 30 * 60;
 
 /// The languages of the pages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -436,6 +443,51 @@ impl PageContext {
                 self.sign_out();
                 None
             }
+        }
+    }
+
+    /// The OpenID authorization request waiting for a sign-in: its query string, and since when
+    /// a sign-in counts as fresh for it.
+    pub fn pending_authorization(&self) -> Option<(String, UnixTime)> {
+        use base64::Engine as _;
+        let value = self.jar.get(AUTHORIZE_COOKIE)?.value().to_owned();
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(value)
+            .ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let (since, query) = text.split_once('\n')?;
+        Some((query.to_owned(), UnixTime(since.parse().ok()?)))
+    }
+
+    /// Keeps an authorization request (its query string) while the person signs in: any
+    /// sign-in from `fresh_since` on answers it.
+    pub fn remember_authorization(&mut self, query: &str, fresh_since: UnixTime) {
+        use base64::Engine as _;
+        let value = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(format!("{}\n{query}", fresh_since.seconds()));
+        let jar = std::mem::take(&mut self.jar);
+        self.jar = jar.add(cookie(
+            AUTHORIZE_COOKIE,
+            &value,
+            self.secure,
+            Some(AUTHORIZE_COOKIE_SECONDS),
+        ));
+    }
+
+    pub fn forget_authorization(&mut self) {
+        let jar = std::mem::take(&mut self.jar);
+        self.jar = jar.remove(Cookie::build(AUTHORIZE_COOKIE).path("/"));
+    }
+
+    /// Where a sign-in on the pages leads: back to the app's authorization request waiting for
+    /// it, or to the account page.
+    pub fn after_sign_in(self) -> Response {
+        match self.pending_authorization() {
+            Some((query, _)) => {
+                let location = format!("/oauth2/authorize?{query}");
+                self.redirect(&location)
+            }
+            None => self.redirect("/account"),
         }
     }
 

@@ -26,6 +26,7 @@ use crate::identity::{IdentityLink, PendingSignIn, Provider};
 use crate::invitation::{Invitation, InvitationUse};
 use crate::lockout::{FailureWrite, LockoutRecord};
 use crate::one_time_token::{OneTimeToken, TokenPurpose};
+use crate::openid::{AuthorizationCode, Client, Redemption};
 use crate::session::Session;
 use crate::tokens::SigningKeyRecord;
 use crate::user::{User, UserStatus};
@@ -249,6 +250,35 @@ pub trait SigningKeyStore: Send + Sync {
     async fn add_first_signing_key(&self, key: &SigningKeyRecord) -> Result<bool>;
 }
 
+/// The apps registered with the OpenID provider.
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// `false` when a client with that id exists already.
+    async fn create_client(&self, client: &Client) -> Result<bool>;
+
+    async fn client(&self, id: &str) -> Result<Option<Client>>;
+
+    /// Every client, oldest first.
+    async fn clients(&self) -> Result<Vec<Client>>;
+
+    /// Replaces an existing client; `false` when there is none with that id.
+    async fn update_client(&self, client: &Client) -> Result<bool>;
+
+    async fn delete_client(&self, id: &str) -> Result<bool>;
+}
+
+/// Authorization codes, redeemed once.
+#[async_trait]
+pub trait AuthorizationCodeStore: Send + Sync {
+    async fn create_code(&self, code: &AuthorizationCode) -> Result<()>;
+
+    async fn code(&self, digest: &str) -> Result<Option<AuthorizationCode>>;
+
+    /// Marks the code redeemed for `session_id` if nothing redeemed it yet (one conditional
+    /// write: of two concurrent redemptions exactly one gets `Redeemed`).
+    async fn redeem_code(&self, digest: &str, session_id: &str) -> Result<Redemption>;
+}
+
 /// Everything the app keeps, joined: what `App` holds as `Arc<dyn Store>`. Each capability is its
 /// own small trait above, implemented by both stores in a file per record kind
 /// (`store/sqlite/<kind>.rs` beside `store/dynamodb/<kind>.rs`).
@@ -263,6 +293,8 @@ pub trait Store:
     + AuditStore
     + IdentityStore
     + SigningKeyStore
+    + ClientStore
+    + AuthorizationCodeStore
     + 'static
 {
 }
@@ -278,6 +310,8 @@ impl<T> Store for T where
         + AuditStore
         + IdentityStore
         + SigningKeyStore
+        + ClientStore
+        + AuthorizationCodeStore
         + 'static
 {
 }

@@ -9,6 +9,7 @@ mod counters;
 mod identities;
 mod invitations;
 mod lockout;
+mod openid;
 mod sessions;
 mod signing_keys;
 mod tokens;

@@ -17,6 +17,11 @@ async fn sessions_round_trip(backend: Backend) {
         ip: Some("203.0.113.7".into()),
         user_agent: None,
         access_key: Some("PCAKABCDEFGHIJKLMNOP".into()),
+        client: Some(portcullis::session::ClientGrant {
+            client_id: "client-1".into(),
+            scope: "openid email".into(),
+            auth_time: UnixTime(90),
+        }),
         revoked_at: None,
         epoch: 4,
     };

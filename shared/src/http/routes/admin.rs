@@ -15,7 +15,7 @@ use crate::http::{Admin, AppState, Query, Result, json, no_content};
 use crate::json_body::JsonBody;
 use crate::store::{EventQuery, UserQuery};
 use crate::user::UserStatus;
-use crate::{access_keys, invitations};
+use crate::{access_keys, clients, invitations};
 
 pub fn routes(_: &AppState) -> Router<AppState> {
     Router::new()
@@ -37,6 +37,53 @@ pub fn routes(_: &AppState) -> Router<AppState> {
             axum::routing::delete(delete_invitation),
         )
         .route("/v1/admin/audit", get(audit))
+        .route("/v1/admin/clients", post(create_client).get(list_clients))
+        .route(
+            "/v1/admin/clients/{id}",
+            get(get_client).patch(update_client).delete(delete_client),
+        )
+}
+
+async fn create_client(
+    State(app): State<AppState>,
+    caller: Caller,
+    Admin(who): Admin,
+    body: JsonBody,
+) -> Result {
+    let fields = clients::parse_fields(body, true)?;
+    let created = clients::create(&app, &caller, Some(&who.user), fields).await?;
+    json(StatusCode::CREATED, &created)
+}
+
+async fn list_clients(State(app): State<AppState>, _: Admin) -> Result {
+    let list = clients::list(&app).await?;
+    json(StatusCode::OK, &serde_json::json!({ "clients": list }))
+}
+
+async fn get_client(State(app): State<AppState>, _: Admin, Id(id): Id) -> Result {
+    json(StatusCode::OK, &clients::get(&app, &id).await?)
+}
+
+async fn update_client(
+    State(app): State<AppState>,
+    caller: Caller,
+    Admin(who): Admin,
+    Id(id): Id,
+    body: JsonBody,
+) -> Result {
+    let fields = clients::parse_fields(body, false)?;
+    let updated = clients::update(&app, &caller, &who.user, &id, fields).await?;
+    json(StatusCode::OK, &updated)
+}
+
+async fn delete_client(
+    State(app): State<AppState>,
+    caller: Caller,
+    Admin(who): Admin,
+    Id(id): Id,
+) -> Result {
+    clients::delete(&app, &caller, Some(&who.user), &id).await?;
+    no_content()
 }
 
 async fn create_key(State(app): State<AppState>, caller: Caller, who: Authenticated) -> Result {

@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod login;
 #[cfg(feature = "oauth")]
 pub mod oauth_callback;
+pub mod oidc;
 pub mod reset_confirm;
 pub mod reset_request;
 pub mod session;
@@ -33,6 +34,7 @@ pub const FUNCTIONS: &[(&str, Routes)] = &[
     ("session", session::routes),
     ("discovery", discovery::routes),
     ("admin", admin::routes),
+    ("oidc", oidc::routes),
     #[cfg(feature = "oauth")]
     ("oauth-callback", oauth_callback::routes),
     #[cfg(feature = "ui")]

@@ -265,6 +265,11 @@ pub(super) fn session_item(session: &Session) -> Item {
     if let Some(key) = &session.access_key {
         item.insert("access_key".into(), s(key));
     }
+    if let Some(client) = &session.client {
+        item.insert("client_id".into(), s(&client.client_id));
+        item.insert("scope".into(), s(&client.scope));
+        item.insert("auth_time".into(), n(client.auth_time.seconds()));
+    }
     item
 }
 
@@ -299,6 +304,14 @@ pub(super) fn session_from_item(item: &Item) -> Result<Session> {
         rotated_at: get_opt_n(item, "rotated_at")?.map(UnixTime),
         rotation_secret: crate::secret::Secret::new(get_s(item, "rotation_secret")?),
         access_key: get_opt_s(item, "access_key")?,
+        client: match get_opt_s(item, "client_id")? {
+            Some(client_id) => Some(ClientGrant {
+                client_id,
+                scope: get_s(item, "scope")?,
+                auth_time: UnixTime(get_n(item, "auth_time")?),
+            }),
+            None => None,
+        },
     })
 }
 

@@ -61,3 +61,13 @@ pub(super) fn invitation_pk(id: &str) -> String {
 pub(super) fn access_key_pk(id: &str) -> String {
     format!("ACCESSKEY#{id}")
 }
+
+pub(super) const CLIENTS_PARTITION: &str = "CLIENTS";
+
+pub(super) fn client_pk(id: &str) -> String {
+    format!("CLIENT#{id}")
+}
+
+pub(super) fn code_pk(digest: &str) -> String {
+    format!("CODE#{digest}")
+}

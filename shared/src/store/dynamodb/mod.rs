@@ -7,6 +7,8 @@
 
 mod access_keys;
 mod audit;
+mod clients;
+mod codes;
 mod counters;
 mod errors;
 mod identities;
@@ -43,7 +45,8 @@ use crate::identity::{IdentityLink, PendingSignIn, Provider};
 use crate::invitation::{Invitation, InvitationUse};
 use crate::lockout::{FailureWrite, LockoutRecord};
 use crate::one_time_token::{OneTimeToken, TokenPurpose};
-use crate::session::Session;
+use crate::openid::{AuthorizationCode, Redemption};
+use crate::session::{ClientGrant, Session};
 use crate::store::{
     EventQuery, Page, UserQuery, UserStore, UserUpdate, decode_cursor, encode_cursor,
 };

@@ -4,6 +4,8 @@
 
 mod access_keys;
 mod audit;
+mod clients;
+mod codes;
 mod counters;
 mod identities;
 mod invitations;
@@ -30,8 +32,9 @@ use crate::identity::{IdentityLink, PendingSignIn, Provider};
 use crate::invitation::{Invitation, InvitationUse};
 use crate::lockout::{FailureWrite, LockoutRecord};
 use crate::one_time_token::{OneTimeToken, TokenPurpose};
+use crate::openid::{AuthorizationCode, Client, Redemption};
 use crate::secret::Secret;
-use crate::session::Session;
+use crate::session::{ClientGrant, Session};
 use crate::store::{EventQuery, Page, UserQuery, UserUpdate, decode_cursor, encode_cursor};
 use crate::tokens::SigningKeyRecord;
 use crate::user::{User, UserStatus};

@@ -74,12 +74,23 @@ pub(super) fn session_from_row(row: &Row<'_>) -> rusqlite::Result<Session> {
         rotated_at: row.get::<_, Option<i64>>(11)?.map(UnixTime),
         rotation_secret: Secret::new(row.get::<_, String>(12)?),
         access_key: row.get(13)?,
+        client: match (
+            row.get::<_, Option<String>>(14)?,
+            row.get::<_, Option<String>>(15)?,
+        ) {
+            (Some(client_id), Some(scope)) => Some(ClientGrant {
+                client_id,
+                scope,
+                auth_time: UnixTime(row.get::<_, Option<i64>>(16)?.unwrap_or(0)),
+            }),
+            _ => None,
+        },
     })
 }
 
 pub(super) const SESSION_COLUMNS: &str = "s.id, s.user_id, s.refresh_digest, s.created_at, s.last_used_at, \
      s.expires_at, s.ip, s.user_agent, s.revoked_at, s.epoch, s.previous_digest, s.rotated_at, \
-     s.rotation_secret, s.access_key";
+     s.rotation_secret, s.access_key, s.client_id, s.scope, s.auth_time";
 
 pub(super) const INVITATION_COLUMNS: &str =
     "id, digest, email, email_key, roles, created_by, created_at, expires_at, used_at, used_by";

@@ -133,4 +133,33 @@ CREATE TABLE oauth_pending_sign_ins (
     expires_at INTEGER NOT NULL
 );
 "#,
+    r#"
+ALTER TABLE sessions ADD COLUMN client_id TEXT;
+ALTER TABLE sessions ADD COLUMN scope TEXT;
+ALTER TABLE sessions ADD COLUMN auth_time INTEGER;
+CREATE TABLE clients (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    redirect_uris TEXT NOT NULL,
+    post_logout_redirect_uris TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    secret_digest TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE TABLE authorization_codes (
+    digest TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    nonce TEXT,
+    code_challenge TEXT,
+    auth_time INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    session_id TEXT
+);
+CREATE INDEX authorization_codes_by_expiry ON authorization_codes (expires_at);
+"#,
 ];

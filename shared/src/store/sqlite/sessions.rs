@@ -12,8 +12,8 @@ impl SessionStore for SqliteStore {
             tx.execute(
                 "INSERT INTO sessions (id, user_id, refresh_digest, created_at, last_used_at, \
                  expires_at, ip, user_agent, revoked_at, epoch, previous_digest, rotated_at, \
-                 rotation_secret, access_key) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 rotation_secret, access_key, client_id, scope, auth_time) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                 params![
                     s.id,
                     s.user_id,
@@ -29,6 +29,9 @@ impl SessionStore for SqliteStore {
                     s.rotated_at.map(UnixTime::seconds),
                     s.rotation_secret.expose(),
                     s.access_key,
+                    s.client.as_ref().map(|c| c.client_id.clone()),
+                    s.client.as_ref().map(|c| c.scope.clone()),
+                    s.client.as_ref().map(|c| c.auth_time.seconds()),
                 ],
             )
             .map_err(sql)?;

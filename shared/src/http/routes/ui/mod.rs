@@ -2,8 +2,13 @@
 //! then the password), `/login/access-key`, `/signup`, `/verify-email`, `/forgot-password`,
 //! `/reset-password`, `/oauth/complete`, `/account`, and `/`.
 //!
+//! `openid` adds the OpenID provider's browser endpoints, `/oauth2/authorize` and
+//! `/oauth2/logout`, which sign people in through these pages.
+//!
 //! Every form posts back to its own page and works without JavaScript; the script only makes it
 //! smoother (the password field appears without a page load, the username follows the email).
+
+mod openid;
 
 use std::sync::Arc;
 
@@ -55,6 +60,7 @@ pub fn routes(app: &AppState) -> Router<AppState> {
         .route("/account/access-keys", post(create_key))
         .route("/account/access-keys/{id}/delete", post(delete_key))
         .route("/logout", post(log_out))
+        .merge(openid::routes())
         .route("/assets/{name}", get(asset))
         .merge(limited(login, RateGroup::Login))
         .merge(limited(signup, RateGroup::Signup))
@@ -222,7 +228,8 @@ async fn login_page(
     mut page: PageContext,
     query: Query,
 ) -> Response {
-    if page.signed_in(&app).await.is_some() {
+    // Signed in already, the form is shown only to sign in again for an app that asked for it.
+    if page.signed_in(&app).await.is_some() && page.pending_authorization().is_none() {
         return page.redirect("/account");
     }
     let mut view = login_view(&app, &pages, &page);
@@ -264,7 +271,7 @@ async fn log_in(
     match login::login(&app, &page.caller, request).await {
         Ok(grant) => {
             page.sign_in(&app, &grant);
-            page.redirect("/account")
+            page.after_sign_in()
         }
         Err(error) => {
             let status = page_status(&error);
@@ -330,7 +337,7 @@ async fn log_in_with_key(
     match outcome {
         Ok(grant) => {
             page.sign_in(&app, &grant);
-            page.redirect("/account")
+            page.after_sign_in()
         }
         Err(error) => {
             view.problems = Problems::of(&error, &view.chrome.t, &page.caller.request_id);
@@ -475,7 +482,7 @@ async fn sign_up(
             match login::login(&app, &page.caller, request).await {
                 Ok(grant) => {
                     page.sign_in(&app, &grant);
-                    page.redirect("/account")
+                    page.after_sign_in()
                 }
                 Err(_) => page.redirect("/login"),
             }
@@ -812,7 +819,7 @@ async fn oauth_complete(
     match outcome {
         Ok(grant) => {
             page.sign_in(&app, &grant);
-            page.redirect("/account")
+            page.after_sign_in()
         }
         Err(code) => {
             let t = pages.messages(page.lang);
