@@ -114,6 +114,14 @@ pub fn parse_fields(mut body: JsonBody, creating: bool) -> Result<ClientFields> 
     if let Some(scopes) = &fields.scopes {
         check_scopes(scopes, &mut errors);
     }
+    for field in body.remaining_fields() {
+        let message = if field == "public" {
+            "can't be changed: register a new client instead"
+        } else {
+            "is not a field of a client"
+        };
+        errors.add(&field, message);
+    }
     for (field, messages) in errors.iter() {
         for message in messages {
             body.error(field, message.clone());
