@@ -183,3 +183,6 @@ oidc-logout-submit = Sign out
 oidc-logout-cancel = Stay signed in
 oidc-signed-out-title = You are signed out
 oidc-signed-out = You have been signed out of this service.
+oidc-continue-title = You are signed in
+oidc-continue = Taking you back to the app that sent you here.
+oidc-continue-link = Continue to the app

@@ -171,3 +171,6 @@ oidc-logout-submit = 로그아웃
 oidc-logout-cancel = 로그인 상태 유지
 oidc-signed-out-title = 로그아웃되었습니다
 oidc-signed-out = 이 서비스에서 로그아웃되었습니다.
+oidc-continue-title = 로그인되었습니다
+oidc-continue = 이 페이지로 보낸 앱으로 돌아갑니다.
+oidc-continue-link = 앱으로 계속하기

@@ -53,9 +53,11 @@ class Server:
         }
         settings.update(env or {})
         base = {k: v for k, v in os.environ.items() if not k.startswith("PORTCULLIS_")}
+        self.binary = binary
+        self.env = {**base, **settings}
         self.process = subprocess.Popen(
             [binary, "serve", "--addr", f"127.0.0.1:{port}"],
-            env={**base, **settings},
+            env=self.env,
             cwd=self.dir,
             stdout=open(os.environ["PAGES_STDOUT"], "w") if "PAGES_STDOUT" in os.environ else subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -71,6 +73,15 @@ class Server:
                     raise RuntimeError(self.process.stderr.read().decode())
                 time.sleep(0.1)
         raise RuntimeError("portcullis serve did not answer within 30 s")
+
+    def cli(self, *args):
+        """Runs `portcullis <args>` on this server's store; its standard output."""
+        done = subprocess.run(
+            [self.binary, *args], env=self.env, cwd=self.dir, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"portcullis {' '.join(args)}: {done.stderr}")
+        return done.stdout
 
     def stop(self):
         self.process.terminate()

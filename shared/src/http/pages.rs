@@ -479,18 +479,6 @@ impl PageContext {
         self.jar = jar.remove(Cookie::build(AUTHORIZE_COOKIE).path("/"));
     }
 
-    /// Where a sign-in on the pages leads: back to the app's authorization request waiting for
-    /// it, or to the account page.
-    pub fn after_sign_in(self) -> Response {
-        match self.pending_authorization() {
-            Some((query, _)) => {
-                let location = format!("/oauth2/authorize?{query}");
-                self.redirect(&location)
-            }
-            None => self.redirect("/account"),
-        }
-    }
-
     /// The access token of the page session (after `signed_in`).
     pub fn access_token(&self) -> Option<String> {
         self.jar.get(ACCESS_COOKIE).map(|c| c.value().to_owned())

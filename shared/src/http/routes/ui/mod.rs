@@ -271,7 +271,7 @@ async fn log_in(
     match login::login(&app, &page.caller, request).await {
         Ok(grant) => {
             page.sign_in(&app, &grant);
-            page.after_sign_in()
+            after_sign_in(&app, &pages, page)
         }
         Err(error) => {
             let status = page_status(&error);
@@ -337,7 +337,7 @@ async fn log_in_with_key(
     match outcome {
         Ok(grant) => {
             page.sign_in(&app, &grant);
-            page.after_sign_in()
+            after_sign_in(&app, &pages, page)
         }
         Err(error) => {
             view.problems = Problems::of(&error, &view.chrome.t, &page.caller.request_id);
@@ -482,7 +482,7 @@ async fn sign_up(
             match login::login(&app, &page.caller, request).await {
                 Ok(grant) => {
                     page.sign_in(&app, &grant);
-                    page.after_sign_in()
+                    after_sign_in(&app, &pages, page)
                 }
                 Err(_) => page.redirect("/login"),
             }
@@ -531,6 +531,31 @@ fn message(
     };
     let html = html(&view);
     page.render(StatusCode::OK, html, app)
+}
+
+#[derive(Template)]
+#[template(path = "pages/continue.html")]
+struct ContinuePage<'a> {
+    chrome: Chrome<'a>,
+    next: String,
+}
+
+/// Where a sign-in on the pages leads: to the account page, or back to the app whose
+/// authorization request waits for it. That way goes through a page of its own: the form's
+/// Content-Security-Policy (`form-action 'self'`) rightly stops a form's redirects from leaving
+/// the site, and the app is elsewhere.
+fn after_sign_in(app: &App, pages: &Pages, page: PageContext) -> Response {
+    match page.pending_authorization() {
+        Some((query, _)) => {
+            let view = ContinuePage {
+                chrome: chrome(app, pages, &page, "oidc-continue-title"),
+                next: format!("/oauth2/authorize?{query}"),
+            };
+            let html = html(&view);
+            page.render(StatusCode::OK, html, app)
+        }
+        None => page.redirect("/account"),
+    }
 }
 
 fn not_found(app: &App, pages: &Pages, page: PageContext) -> Response {
@@ -819,7 +844,7 @@ async fn oauth_complete(
     match outcome {
         Ok(grant) => {
             page.sign_in(&app, &grant);
-            page.after_sign_in()
+            after_sign_in(&app, &pages, page)
         }
         Err(code) => {
             let t = pages.messages(page.lang);
