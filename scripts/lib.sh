@@ -14,11 +14,12 @@ ensure_venv() {
   fi
 }
 
-# Installs the OpenID provider the Google sign-in tests run against (tests/oidc, pinned by its
-# package-lock.json) when it is missing.
+# Installs the OpenID parts of the tests (tests/oidc, pinned by its package-lock.json) when they
+# are missing: the provider the Google sign-in tests run against (oidc-provider), and the
+# certified relying party that signs in through Portcullis (openid-client).
 ensure_oidc_provider() {
-  if [ ! -d tests/oidc/node_modules/oidc-provider ]; then
-    echo "installing the test OpenID provider (oidc-provider) in tests/oidc" >&2
+  if [ ! -d tests/oidc/node_modules/oidc-provider ] || [ ! -d tests/oidc/node_modules/openid-client ]; then
+    echo "installing oidc-provider and openid-client in tests/oidc" >&2
     (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error)
   fi
 }
@@ -53,9 +54,10 @@ ensure_browser() {
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   fi
-  if ! .venv/bin/python -c "import playwright.sync_api, pytest" 2>/dev/null; then
-    echo "installing Playwright and pytest in .venv" >&2
-    .venv/bin/pip install --quiet --disable-pip-version-check "playwright>=1.49,<2" "pytest>=8,<9"
+  if ! .venv/bin/python -c "import playwright.sync_api, pytest, django, allauth, requests" 2>/dev/null; then
+    echo "installing Playwright, pytest, and Django with django-allauth (the example app) in .venv" >&2
+    .venv/bin/pip install --quiet --disable-pip-version-check "playwright>=1.49,<2" "pytest>=8,<9" \
+      "django>=5.2,<6" "django-allauth>=65.21,<66" "requests>=2.32,<3"
   fi
   if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then
     echo "installing axe-core in tests/browser" >&2
