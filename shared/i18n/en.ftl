@@ -186,3 +186,4 @@ oidc-signed-out = You have been signed out of this service.
 oidc-continue-title = You are signed in
 oidc-continue = Taking you back to the app that sent you here.
 oidc-continue-link = Continue to the app
+account-session-app = Signed in to { $name }

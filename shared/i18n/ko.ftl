@@ -174,3 +174,4 @@ oidc-signed-out = 이 서비스에서 로그아웃되었습니다.
 oidc-continue-title = 로그인되었습니다
 oidc-continue = 이 페이지로 보낸 앱으로 돌아갑니다.
 oidc-continue-link = 앱으로 계속하기
+account-session-app = { $name }에 로그인됨

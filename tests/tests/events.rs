@@ -155,9 +155,44 @@ async fn discovery_events() {
         body["jwks_uri"],
         "https://id.example.com/.well-known/jwks.json"
     );
+    assert_eq!(
+        body["authorization_endpoint"],
+        "https://id.example.com/oauth2/authorize"
+    );
+    assert_eq!(
+        body["token_endpoint"],
+        "https://id.example.com/oauth2/token"
+    );
     let (status, body) = call(&app, routes::discovery::routes, "discovery-jwks").await;
     assert_eq!(status, 200);
     assert_eq!(body["keys"][0]["kid"], app.keys().signing_kid());
+}
+
+#[tokio::test]
+async fn oidc_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(&dir).await;
+    let response = handle(
+        &app,
+        routes::oidc::routes,
+        event("oidc-token-unknown-client"),
+    )
+    .await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        "Basic realm=\"portcullis\""
+    );
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(json(&response)["error"], "invalid_client");
+    let response = handle(
+        &app,
+        routes::oidc::routes,
+        event("oidc-userinfo-without-token"),
+    )
+    .await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
 }
 
 #[tokio::test]

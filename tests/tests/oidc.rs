@@ -248,6 +248,22 @@ async fn the_code_flow_gives_verified_tokens_userinfo_refresh_and_revocation(bac
     assert_eq!(claims["email_verified"], me["email_verified"]);
     assert_eq!(claims["preferred_username"], me["username"]);
 
+    // The person sees the app's session among their own, and by the app's name.
+    let sessions = p
+        .server
+        .api
+        .get_with_token("/v1/sessions", page_token)
+        .await
+        .body;
+    let app_session = sessions["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["client_id"] == client.id.as_str())
+        .expect("the app's session is listed");
+    assert_eq!(app_session["session_id"], claims["sid"]);
+    assert_eq!(app_session["client_name"], "Annotation tool");
+
     let response = p.userinfo(access).await;
     assert_eq!(response.status(), StatusCode::OK);
     let info: Value = response.json().await.unwrap();

@@ -53,12 +53,34 @@ pub async fn start_session_with(
     caller: &Caller,
     access_key: Option<&str>,
 ) -> Result<TokenGrant> {
-    let now = app.clock.now();
     let refresh = OpaqueToken::generate();
-    let session = Session {
-        id: uuid::Uuid::new_v4().to_string(),
+    let mut session = new_session(
+        app,
+        uuid::Uuid::new_v4().to_string(),
+        user,
+        caller,
+        refresh.digest,
+    );
+    session.access_key = access_key.map(str::to_owned);
+    app.store.create_session(&session).await?;
+    grant(app, user, &session.id, refresh.token)
+}
+
+/// A session of `user` that starts now, whose first refresh token has the digest
+/// `refresh_digest`: for the `/v1` API and the pages unless the caller sets its access key or
+/// its client.
+pub fn new_session(
+    app: &App,
+    id: String,
+    user: &User,
+    caller: &Caller,
+    refresh_digest: String,
+) -> Session {
+    let now = app.clock.now();
+    Session {
+        id,
         user_id: user.id.clone(),
-        refresh_digest: refresh.digest,
+        refresh_digest,
         previous_digest: None,
         rotated_at: None,
         rotation_secret: crate::tokens::random_secret(),
@@ -69,11 +91,9 @@ pub async fn start_session_with(
         user_agent: caller.user_agent.clone(),
         revoked_at: None,
         epoch: user.session_epoch,
-        access_key: access_key.map(str::to_owned),
+        access_key: None,
         client: None,
-    };
-    app.store.create_session(&session).await?;
-    grant(app, user, &session.id, refresh.token)
+    }
 }
 
 /// Signs an access token for `user` in session `session_id` and pairs it with `refresh_token`.

@@ -19,21 +19,24 @@ use crate::audit::{self, EventKind};
 use crate::caller::Caller;
 use crate::clock::UnixTime;
 use crate::error::{Error, Result};
+use crate::grant::new_session;
 use crate::login::check_status;
 use crate::openid::{
     AuthorizationCode, CODE_TTL_SECONDS, Client, OAuthError, Redemption, at_hash, is_challenge,
     pkce_matches,
 };
 use crate::secret::Secret;
-use crate::session::{ClientGrant, Session};
+use crate::session::ClientGrant;
 use crate::sessions;
-use crate::tokens::{
-    ClientAccessClaims, IdClaims, OpaqueToken, ScopedClaims, digest, random_secret,
-};
+use crate::tokens::{ClientAccessClaims, IdClaims, OpaqueToken, ScopedClaims, digest};
 use crate::user::{User, UserStatus};
 
 /// Longest `state` and `nonce` carried.
 const MAX_STATE_LENGTH: usize = 1024;
+
+/// Longest authorization request, all parameters together: one that waits for a sign-in is kept
+/// in a cookie, and browsers keep cookies up to 4 KiB.
+const MAX_REQUEST_LENGTH: usize = 2800;
 
 /// A refusal at the token, UserInfo or revocation endpoint: an RFC 6749 error, or an error of
 /// Portcullis' own (a store that is down).
@@ -116,6 +119,12 @@ pub async fn authorize(
             ],
         )))
     };
+    let length: usize = params.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    if length > MAX_REQUEST_LENGTH {
+        return back(OAuthError::invalid_request(format!(
+            "the request must be at most {MAX_REQUEST_LENGTH} characters"
+        )));
+    }
     if param("request").is_some() {
         return back(OAuthError::new(
             "request_not_supported",
@@ -422,23 +431,8 @@ pub async fn redeem_code(
         scope: record.scope.clone(),
         auth_time: record.auth_time,
     };
-    let session = Session {
-        id: session_id,
-        user_id: user.id.clone(),
-        refresh_digest: refresh.digest,
-        previous_digest: None,
-        rotated_at: None,
-        rotation_secret: random_secret(),
-        created_at: now,
-        last_used_at: now,
-        expires_at: now.plus(app.config.tokens.session_ttl),
-        ip: caller.ip.clone(),
-        user_agent: caller.user_agent.clone(),
-        revoked_at: None,
-        epoch: user.session_epoch,
-        access_key: None,
-        client: Some(grant.clone()),
-    };
+    let mut session = new_session(app, session_id, &user, caller, refresh.digest);
+    session.client = Some(grant.clone());
     app.store.create_session(&session).await?;
     app.audit(
         caller,

@@ -9,6 +9,8 @@
 //! one of the session, is treated as theft: the whole session (its refresh family) is revoked and
 //! the answer is 401. Every rotation is a compare-and-swap on the session's current token.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::app::{App, Authenticated};
@@ -162,24 +164,45 @@ pub struct SessionView {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub current: bool,
+    /// For a session an app holds through the OpenID provider: the app's client id and name.
+    pub client_id: Option<String>,
+    pub client_name: Option<String>,
 }
 
-/// The account's live sessions, oldest first.
+/// The account's live sessions, oldest first, with the app each app session belongs to.
 pub async fn list(app: &App, who: &Authenticated) -> Result<Vec<SessionView>> {
     let now = app.clock.now();
     let sessions = app.store.sessions_of(&who.user.id).await?;
-    Ok(sessions
+    let mut names: HashMap<String, Option<String>> = HashMap::new();
+    let mut views = Vec::new();
+    for s in sessions
         .into_iter()
         .filter(|s| s.is_live(now, who.user.session_epoch))
-        .map(|s: Session| SessionView {
+    {
+        let client_id = s.client.map(|c| c.client_id);
+        let client_name = match &client_id {
+            Some(id) => match names.get(id) {
+                Some(name) => name.clone(),
+                None => {
+                    let name = app.store.client(id).await?.map(|c| c.name);
+                    names.insert(id.clone(), name.clone());
+                    name
+                }
+            },
+            None => None,
+        };
+        views.push(SessionView {
             current: s.id == who.claims.sid,
             session_id: s.id,
             created_at: s.created_at.rfc3339(),
             last_used_at: s.last_used_at.rfc3339(),
             ip: s.ip,
             user_agent: s.user_agent,
-        })
-        .collect())
+            client_id,
+            client_name,
+        });
+    }
+    Ok(views)
 }
 
 /// Ends one of the account's own sessions; anyone else's (or none) is 404.

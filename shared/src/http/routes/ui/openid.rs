@@ -50,7 +50,10 @@ async fn authorize_form(
     page: PageContext,
     body: Bytes,
 ) -> Response {
-    let query = String::from_utf8_lossy(&body).into_owned();
+    // Re-encoded, so the request that may wait in a cookie is a well-formed query string.
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(url::form_urlencoded::parse(&body))
+        .finish();
     authorize_with(&app, &pages, page, query).await
 }
 
