@@ -237,6 +237,7 @@ fn login_group(login: &LoginConfig) -> Group {
         lockout,
         access_key_limit,
         access_key_login,
+        access_key_max_lifetime,
     } = login;
     let LockoutPolicy {
         threshold,
@@ -261,6 +262,11 @@ fn login_group(login: &LoginConfig) -> Group {
                 }
                 .to_owned(),
             ),
+            (
+                "PORTCULLIS_ACCESS_KEY_MAX_LIFETIME",
+                access_key_max_lifetime
+                    .map_or_else(|| "unset: keys last until deleted".to_owned(), duration),
+            ),
         ],
     }
 }
@@ -281,6 +287,7 @@ fn tokens_group(tokens: &TokenConfig) -> Group {
         audience,
         access_token_ttl,
         session_ttl,
+        session_idle_timeout,
         refresh_grace,
         key_activation_delay,
     } = tokens;
@@ -290,6 +297,11 @@ fn tokens_group(tokens: &TokenConfig) -> Group {
             ("PORTCULLIS_TOKEN_AUDIENCE", audience.clone()),
             ("PORTCULLIS_ACCESS_TOKEN_TTL", duration(*access_token_ttl)),
             ("PORTCULLIS_SESSION_TTL", duration(*session_ttl)),
+            (
+                "PORTCULLIS_SESSION_IDLE_TIMEOUT",
+                session_idle_timeout
+                    .map_or_else(|| "unset: sessions never idle out".to_owned(), duration),
+            ),
             ("PORTCULLIS_REFRESH_GRACE", duration(*refresh_grace)),
             (
                 "PORTCULLIS_KEY_ACTIVATION_DELAY",

@@ -236,16 +236,15 @@ impl App {
         })
     }
 
-    /// A session opened with an access key lives only as long as the key does (and while it
-    /// still belongs to the session's user): one consistent read, for key sessions only.
+    /// A session opened with an access key lives only as long as the key does (until it is
+    /// deleted or expires, and while it still belongs to the session's user): one consistent
+    /// read, for key sessions only.
     pub async fn session_key_held(&self, session: &crate::session::Session) -> Result<bool> {
         match &session.access_key {
             None => Ok(true),
-            Some(id) => Ok(self
-                .store
-                .access_key(id)
-                .await?
-                .is_some_and(|key| key.user_id == session.user_id)),
+            Some(id) => Ok(self.store.access_key(id).await?.is_some_and(|key| {
+                key.user_id == session.user_id && key.is_live(self.clock.now())
+            })),
         }
     }
 

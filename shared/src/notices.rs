@@ -23,6 +23,10 @@ const INVITATION: Template = Template {
     text: include_str!("../templates/invitation.txt"),
     html: include_str!("../templates/invitation.html"),
 };
+const ACCESS_KEY_CREATED: Template = Template {
+    text: include_str!("../templates/access-key-created.txt"),
+    html: include_str!("../templates/access-key-created.html"),
+};
 const PASSWORD_CHANGED: Template = Template {
     text: include_str!("../templates/password-changed.txt"),
     html: include_str!("../templates/password-changed.html"),
@@ -175,6 +179,33 @@ pub fn invitation(sender: &Sender<'_>, to: &Email, token: &str, lifetime: &str) 
     )
 }
 
+/// "An access key was created for your account; if this wasn't you…"
+pub fn access_key_created(
+    sender: &Sender<'_>,
+    to: &Email,
+    username: &str,
+    access_key: &str,
+    when: &str,
+    from: &str,
+) -> Result<Message> {
+    let account_link = format!("{}/account", sender.ui);
+    let reset_link = format!("{}/reset-password", sender.ui);
+    compose(
+        &ACCESS_KEY_CREATED,
+        to,
+        &[
+            ("product", sender.product),
+            ("username", username),
+            ("email", to.as_str()),
+            ("access_key", access_key),
+            ("when", when),
+            ("from", from),
+            ("account_link", &account_link),
+            ("reset_link", &reset_link),
+        ],
+    )
+}
+
 /// How the password was replaced, for the notice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PasswordChange {
@@ -190,9 +221,12 @@ pub fn password_changed(
     when: &str,
 ) -> Result<Message> {
     let reset_link = format!("{}/reset-password", sender.ui);
-    let how = match how {
-        PasswordChange::Reset => "reset",
-        PasswordChange::Changed => "changed",
+    let (how, ended) = match how {
+        PasswordChange::Reset => (
+            "reset",
+            "Every session of the account was signed out, and every access key of it deleted.",
+        ),
+        PasswordChange::Changed => ("changed", "Every session of the account was signed out."),
     };
     compose(
         &PASSWORD_CHANGED,
@@ -202,6 +236,7 @@ pub fn password_changed(
             ("username", username),
             ("email", to.as_str()),
             ("how", how),
+            ("ended", ended),
             ("when", when),
             ("reset_link", &reset_link),
         ],

@@ -156,7 +156,11 @@ fn unknown_key() -> String {
 async fn access_keys_and_admin(server: &Server, store: &str) {
     let (_, _, token) = server.member("bench-key").await;
     let created = server
-        .post_with_token("/v1/access-keys", &token, json!({}))
+        .post_with_token(
+            "/v1/access-keys",
+            &token,
+            json!({"current_password": PASSWORD}),
+        )
         .await;
     let key = created.body["access_key"].as_str().unwrap().to_owned();
     let secret = created.body["secret_key"].as_str().unwrap().to_owned();
@@ -180,7 +184,11 @@ async fn access_keys_and_admin(server: &Server, store: &str) {
         // A fresh key each time, so the lockout never answers first.
         let (_, _, token) = server.member("bench-key-wrong").await;
         let created = server
-            .post_with_token("/v1/access-keys", &token, json!({}))
+            .post_with_token(
+                "/v1/access-keys",
+                &token,
+                json!({"current_password": PASSWORD}),
+            )
             .await;
         let victim = created.body["access_key"].as_str().unwrap().to_owned();
         let started = Instant::now();

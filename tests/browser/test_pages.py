@@ -209,7 +209,15 @@ def test_account_change_password_sessions_and_access_keys(browser_context, start
     second.reload()
     second.get_by_role("heading", name="Log in").wait_for()
 
-    # An access key: the secret is shown once, and logs in on the access-key page.
+    # An access key: the password is asked first, the secret is shown once, and it logs in on
+    # the access-key page.
+    first.get_by_role("button", name="Create an access key").click()
+    first.get_by_text("This field is required.").first.wait_for()
+    first.get_by_label("Your password").fill("not-my-password")
+    first.get_by_role("button", name="Create an access key").click()
+    first.get_by_text("The username, email or password is not right.").first.wait_for()
+    assert first.locator("#new-access-key").count() == 0
+    first.get_by_label("Your password").fill(PASSWORD)
     first.get_by_role("button", name="Create an access key").click()
     key = first.locator("#new-access-key").inner_text().strip()
     secret = first.locator("#new-secret-key").inner_text().strip()

@@ -388,8 +388,23 @@ async fn delete_erases_every_item_of_the_user(backend: Backend) {
     let server = Server::with(backend, &[("PORTCULLIS_EMAIL_VERIFICATION", "optional")]).await;
     let (_, admin) = server.admin().await;
     let (id, email, token) = server.member("erase").await;
+    // Keys need a confirmed address once verification is on.
+    server
+        .app
+        .store
+        .verify_email(
+            &id,
+            &email.to_lowercase(),
+            portcullis::user::UserStatus::Active,
+        )
+        .await
+        .unwrap();
     let key = server
-        .post_with_token("/v1/access-keys", &token, json!({}))
+        .post_with_token(
+            "/v1/access-keys",
+            &token,
+            json!({"current_password": PASSWORD}),
+        )
         .await;
     assert_eq!(key.status, StatusCode::CREATED);
     let access_key = key.body["access_key"].as_str().unwrap().to_owned();
@@ -730,7 +745,11 @@ async fn access_keys_log_in_count_toward_lockout_and_die_when_deleted(backend: B
     let server = Server::with(backend, &[("PORTCULLIS_ACCESS_KEY_LIMIT", "2")]).await;
     let (_, email, token) = server.member("keys").await;
     let created = server
-        .post_with_token("/v1/access-keys", &token, json!({}))
+        .post_with_token(
+            "/v1/access-keys",
+            &token,
+            json!({"current_password": PASSWORD}),
+        )
         .await;
     assert_eq!(created.status, StatusCode::CREATED);
     assert_eq!(created.header("cache-control"), Some("no-store"));
@@ -759,11 +778,19 @@ async fn access_keys_log_in_count_toward_lockout_and_die_when_deleted(backend: B
     assert!(!list.body.to_string().contains(&secret));
     assert!(list.body["access_keys"][0]["last_used_at"].is_string());
     let second = server
-        .post_with_token("/v1/access-keys", &token, json!({}))
+        .post_with_token(
+            "/v1/access-keys",
+            &token,
+            json!({"current_password": PASSWORD}),
+        )
         .await;
     assert_eq!(second.status, StatusCode::CREATED);
     let reply = server
-        .post_with_token("/v1/access-keys", &token, json!({}))
+        .post_with_token(
+            "/v1/access-keys",
+            &token,
+            json!({"current_password": PASSWORD}),
+        )
         .await;
     assert_eq!(
         (reply.status, reply.code()),
@@ -784,7 +811,11 @@ async fn access_keys_log_in_count_toward_lockout_and_die_when_deleted(backend: B
         opened.body["refresh_token"].as_str().unwrap().to_owned(),
     );
     let reply = server
-        .post_with_token("/v1/access-keys", &second_access, json!({}))
+        .post_with_token(
+            "/v1/access-keys",
+            &second_access,
+            json!({"current_password": PASSWORD}),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     let user_id = opened.body["user"]["user_id"].as_str().unwrap().to_owned();
@@ -888,7 +919,11 @@ async fn a_disabled_users_keys_do_not_work(backend: Backend) {
     let (_, admin) = server.admin().await;
     let (id, _, token) = server.member("keydisabled").await;
     let created = server
-        .post_with_token("/v1/access-keys", &token, json!({}))
+        .post_with_token(
+            "/v1/access-keys",
+            &token,
+            json!({"current_password": PASSWORD}),
+        )
         .await;
     server
         .patch_with_token(
@@ -974,7 +1009,11 @@ async fn every_security_event_is_audited_without_secrets(backend: Backend) {
         .unwrap()
         .to_owned();
     let key = server
-        .post_with_token("/v1/access-keys", &token, json!({}))
+        .post_with_token(
+            "/v1/access-keys",
+            &token,
+            json!({"current_password": PASSWORD}),
+        )
         .await;
     let secret = key.body["secret_key"].as_str().unwrap().to_owned();
     server

@@ -1,6 +1,8 @@
 //! Logging in: which identifiers are accepted, when failures lock, and how many access keys an
 //! account may hold.
 
+use std::time::Duration;
+
 use super::{ConfigError, Vars, invalid};
 use crate::lockout::LockoutPolicy;
 
@@ -10,6 +12,7 @@ pub(super) const VARIABLES: &[&str] = &[
     "PORTCULLIS_LOCKOUT_DURATION",
     "PORTCULLIS_ACCESS_KEY_LIMIT",
     "PORTCULLIS_ACCESS_KEY_LOGIN",
+    "PORTCULLIS_ACCESS_KEY_MAX_LIFETIME",
 ];
 
 /// Which identifiers `POST /v1/login` accepts.
@@ -40,6 +43,9 @@ pub struct LoginConfig {
     pub access_key_limit: u32,
     /// `PORTCULLIS_ACCESS_KEY_LOGIN=disabled` turns access-key login off (403 on its route).
     pub access_key_login: bool,
+    /// The longest an access key may live; a key asked for without an expiry gets this one.
+    /// `None`: keys may last until they are deleted.
+    pub access_key_max_lifetime: Option<Duration>,
 }
 
 impl LoginConfig {
@@ -59,6 +65,10 @@ impl LoginConfig {
                 "enabled",
                 &[("enabled", true), ("disabled", false)],
             )?,
+            access_key_max_lifetime: match vars.get("PORTCULLIS_ACCESS_KEY_MAX_LIFETIME") {
+                None => None,
+                Some(_) => Some(vars.duration("PORTCULLIS_ACCESS_KEY_MAX_LIFETIME", "0s")?),
+            },
         })
     }
 }

@@ -19,6 +19,15 @@ pub struct AccessKey {
     pub secret_digest: String,
     pub created_at: UnixTime,
     pub last_used_at: Option<UnixTime>,
+    /// When the key stops working; `None` for a key that lasts until it is deleted.
+    pub expires_at: Option<UnixTime>,
+}
+
+impl AccessKey {
+    /// Not past its expiry at `now`.
+    pub fn is_live(&self, now: UnixTime) -> bool {
+        self.expires_at.is_none_or(|end| now < end)
+    }
 }
 
 pub fn new_key_id() -> String {

@@ -27,6 +27,12 @@ pub enum EventKind {
     UserDeleted,
     InvitationCreated,
     InvitationDeleted,
+    Logout,
+    LogoutEverywhere,
+    /// The account ended one of its own sessions.
+    SessionRevoked,
+    /// A refresh token was presented again after its grace: its session was revoked as stolen.
+    RefreshTokenReused,
     ClientCreated,
     ClientUpdated,
     ClientDeleted,
@@ -61,6 +67,10 @@ impl EventKind {
             EventKind::UserDeleted => "admin_user_deleted",
             EventKind::InvitationCreated => "admin_invitation_created",
             EventKind::InvitationDeleted => "admin_invitation_deleted",
+            EventKind::Logout => "logout",
+            EventKind::LogoutEverywhere => "logout_everywhere",
+            EventKind::SessionRevoked => "session_revoked",
+            EventKind::RefreshTokenReused => "refresh_token_reused",
             EventKind::ClientCreated => "admin_client_created",
             EventKind::ClientUpdated => "admin_client_updated",
             EventKind::ClientDeleted => "admin_client_deleted",

@@ -73,6 +73,10 @@ pub enum Error {
     InvalidCredentials,
     #[error("email not verified")]
     EmailNotVerified,
+    /// The action needs a sign-in that is only minutes old (an account without a password
+    /// proves itself that way).
+    #[error("recent sign-in required")]
+    RecentLoginRequired,
     #[error("account pending approval")]
     PendingApproval,
     #[error("account disabled")]
@@ -132,6 +136,7 @@ impl Error {
             Error::RateLimited { .. } => "rate_limited",
             Error::InvalidCredentials => "invalid_credentials",
             Error::EmailNotVerified => "email_not_verified",
+            Error::RecentLoginRequired => "recent_login_required",
             Error::PendingApproval => "pending_approval",
             Error::AccountDisabled => "account_disabled",
             Error::AccountLocked { .. } => "account_locked",

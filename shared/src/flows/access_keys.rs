@@ -3,6 +3,8 @@
 //! secret counts toward the owning account's lockout; deleting a key ends its use, and every
 //! session it opened, at once.
 
+use std::time::Duration;
+
 use serde::Serialize;
 use subtle::ConstantTimeEq as _;
 
@@ -11,11 +13,13 @@ use crate::app::{App, Authenticated};
 use crate::audit::{self, EventKind};
 use crate::caller::Caller;
 use crate::clock::UnixTime;
+use crate::config::EmailVerification;
 use crate::error::{Error, Result};
 use crate::grant::{TokenGrant, start_session_with};
 use crate::json_body::JsonBody;
 use crate::lockout;
 use crate::login::{begin_attempt, check_status, failed_attempt};
+use crate::notices;
 use crate::secret::Secret;
 use crate::tokens::{OpaqueToken, digest};
 
@@ -24,6 +28,7 @@ pub struct CreatedKey {
     pub access_key: String,
     pub secret_key: Secret,
     pub created_at: UnixTime,
+    pub expires_at: Option<UnixTime>,
 }
 
 impl Serialize for CreatedKey {
@@ -32,6 +37,7 @@ impl Serialize for CreatedKey {
             "access_key": self.access_key,
             "secret_key": self.secret_key.expose(),
             "created_at": self.created_at.rfc3339(),
+            "expires_at": self.expires_at.map(UnixTime::rfc3339),
         })
         .serialize(serializer)
     }
@@ -42,14 +48,67 @@ pub struct KeyView {
     pub access_key: String,
     pub created_at: String,
     pub last_used_at: Option<String>,
+    pub expires_at: Option<String>,
 }
 
-pub async fn create(app: &App, caller: &Caller, who: &Authenticated) -> Result<CreatedKey> {
+/// How recent a sign-in must be to create a key on an account that has no password.
+pub const RECENT_LOGIN: Duration = Duration::from_secs(5 * 60);
+
+/// The shortest lifetime a key may be given.
+const MIN_LIFETIME: Duration = Duration::from_secs(60);
+
+/// `POST /v1/access-keys`, read: `{"current_password", "expires_in"}`.
+#[derive(Debug, Default)]
+pub struct NewKey {
+    pub current_password: Option<Secret>,
+    /// Seconds from now.
+    pub expires_in: Option<u64>,
+}
+
+impl NewKey {
+    /// An empty body is an empty request (an account without a password sends nothing).
+    pub fn from_bytes(bytes: &[u8]) -> Result<NewKey> {
+        if bytes.is_empty() {
+            return Ok(NewKey::default());
+        }
+        let mut body = JsonBody::from_slice(bytes)?;
+        let key = NewKey {
+            current_password: body.secret("current_password", false),
+            expires_in: body.unsigned("expires_in", false),
+        };
+        if key.expires_in.is_some_and(|s| s < MIN_LIFETIME.as_secs()) {
+            body.error("expires_in", "must be at least 60 seconds");
+        }
+        for field in body.remaining_fields() {
+            body.error(&field, "is not a field of a new access key");
+        }
+        body.finish()?;
+        Ok(key)
+    }
+}
+
+/// Creates a key for the signed-in account. Someone holding only a stolen access token can't:
+/// the current password is asked (a wrong one counts toward the lockout like a failed login),
+/// or, for an account without one, a sign-in under 5 minutes old. The address must be confirmed,
+/// and the owner is mailed.
+pub async fn create(
+    app: &App,
+    caller: &Caller,
+    who: &Authenticated,
+    request: NewKey,
+) -> Result<CreatedKey> {
     // A key makes keys no more: a leaked key must not outlive its own deletion through another.
     if who.access_key.is_some() {
         return Err(Error::Forbidden);
     }
     let now = app.clock.now();
+    let expires_at = lifetime(app, request.expires_in)?.map(|life| now.plus(life));
+    // Someone who signed up with another person's address can't plant a key before the owner
+    // confirms it (with verification `off` no address is ever confirmed, and none is asked).
+    if !who.user.email_verified && app.config.signup.email_verification != EmailVerification::Off {
+        return Err(Error::EmailNotVerified);
+    }
+    reauthenticate(app, caller, who, request.current_password.as_ref()).await?;
     let secret = OpaqueToken::generate();
     let key = AccessKey {
         id: new_key_id(),
@@ -57,6 +116,7 @@ pub async fn create(app: &App, caller: &Caller, who: &Authenticated) -> Result<C
         secret_digest: secret.digest,
         created_at: now,
         last_used_at: None,
+        expires_at,
     };
     app.store
         .create_access_key(&key, app.config.login.access_key_limit)
@@ -68,11 +128,94 @@ pub async fn create(app: &App, caller: &Caller, who: &Authenticated) -> Result<C
         audit::detail(&[("access_key", key.id.clone().into())]),
     )
     .await;
+    let ui = app.ui_url();
+    let sender = notices::Sender {
+        product: &app.config.mail.product_name,
+        ui: &ui,
+    };
+    app.deliver(notices::access_key_created(
+        &sender,
+        &who.user.email,
+        who.user.username.as_str(),
+        &key.id,
+        &now.rfc3339(),
+        caller.ip.as_deref().unwrap_or("an unknown address"),
+    ))
+    .await;
     Ok(CreatedKey {
         access_key: key.id,
         secret_key: secret.token,
         created_at: now,
+        expires_at,
     })
+}
+
+/// The lifetime a new key gets: the one asked for, within the operator's cap (which is also the
+/// default when one is set).
+fn lifetime(app: &App, asked: Option<u64>) -> Result<Option<Duration>> {
+    let cap = app.config.login.access_key_max_lifetime;
+    match (asked.map(Duration::from_secs), cap) {
+        (Some(asked), Some(cap)) if asked > cap => Err(Error::invalid_field(
+            "expires_in",
+            format!("must be at most {} seconds", cap.as_secs()),
+        )),
+        (Some(asked), _) => Ok(Some(asked)),
+        (None, cap) => Ok(cap),
+    }
+}
+
+/// The proof that the person, not only their token, is here.
+async fn reauthenticate(
+    app: &App,
+    caller: &Caller,
+    who: &Authenticated,
+    current_password: Option<&Secret>,
+) -> Result<()> {
+    if who.user.password_hash.is_none() {
+        let session = app.store.session(&who.claims.sid).await?;
+        let recent = session.is_some_and(|s| app.clock.now() < s.created_at.plus(RECENT_LOGIN));
+        return if recent {
+            Ok(())
+        } else {
+            Err(Error::RecentLoginRequired)
+        };
+    }
+    let Some(password) = current_password.filter(|p| !p.expose().is_empty()) else {
+        return Err(Error::invalid_field("current_password", "is required"));
+    };
+    let key = lockout::account_key(&who.user.id);
+    let attempt = begin_attempt(app, &key).await?;
+    if !app
+        .passwords
+        .verify(password, who.user.password_hash.as_deref())
+        .await?
+    {
+        failed_attempt(app, caller, &key, &attempt).await?;
+        return Err(Error::InvalidCredentials);
+    }
+    app.store.clear_lockout(&key).await?;
+    Ok(())
+}
+
+/// Deletes every key of the account (a completed password reset): whoever planted one loses it.
+/// Returns how many there were.
+pub async fn delete_all(app: &App, caller: &Caller, user_id: &str) -> Result<usize> {
+    let keys = app.store.access_keys_of(user_id).await?;
+    for key in &keys {
+        if app.store.delete_access_key(user_id, &key.id).await? {
+            app.audit(
+                caller,
+                EventKind::AccessKeyDeleted,
+                Some(user_id),
+                audit::detail(&[
+                    ("access_key", key.id.clone().into()),
+                    ("reason", "password_reset".into()),
+                ]),
+            )
+            .await;
+        }
+    }
+    Ok(keys.len())
 }
 
 pub async fn list(app: &App, who: &Authenticated) -> Result<Vec<KeyView>> {
@@ -85,6 +228,7 @@ pub async fn list(app: &App, who: &Authenticated) -> Result<Vec<KeyView>> {
             access_key: k.id,
             created_at: k.created_at.rfc3339(),
             last_used_at: k.last_used_at.map(|t| t.rfc3339()),
+            expires_at: k.expires_at.map(|t| t.rfc3339()),
         })
         .collect())
 }
@@ -168,7 +312,9 @@ pub async fn login(app: &App, caller: &Caller, request: KeyLogin) -> Result<Toke
     let presented = digest(request.secret_key.expose());
     let expected = key.as_ref().map_or("", |k| k.secret_digest.as_str());
     let matched: bool = presented.as_bytes().ct_eq(expected.as_bytes()).into();
-    let (Some(key), Some(user)) = (key.filter(|_| matched), owner) else {
+    // An expired key is refused like a wrong secret.
+    let live = key.as_ref().is_some_and(|k| k.is_live(app.clock.now()));
+    let (Some(key), Some(user)) = (key.filter(|_| matched && live), owner) else {
         failed_attempt(app, caller, &lock_key, &attempt).await?;
         let user_id = lockout::account_of(&lock_key);
         app.audit(

@@ -456,6 +456,7 @@ pub async fn redeem_code(
 /// for the client it was issued to.
 pub async fn refresh(
     app: &App,
+    caller: &Caller,
     client: &Client,
     form: &HashMap<String, String>,
 ) -> Result<Tokens, Failure> {
@@ -463,7 +464,7 @@ pub async fn refresh(
         .get("refresh_token")
         .filter(|t| !t.is_empty())
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
-    let rotated = sessions::rotate(app, &Secret::new(token.as_str()), Some(&client.id))
+    let rotated = sessions::rotate(app, caller, &Secret::new(token.as_str()), Some(&client.id))
         .await
         .map_err(|error| match error {
             Error::InvalidRefreshToken => {

@@ -90,7 +90,9 @@ pub async fn confirm(app: &App, caller: &Caller, token: &str, new_password: &Sec
             )
             .await?;
     }
-    tracing::info!(user_id = %user.id, "password reset");
+    // Whoever held the account before the reset may have planted keys: they all go.
+    let keys = crate::access_keys::delete_all(app, caller, &user.id).await?;
+    tracing::info!(user_id = %user.id, access_keys_deleted = keys, "password reset");
     app.audit(
         caller,
         EventKind::PasswordReset,

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::app::{App, Authenticated};
+use crate::audit::{self, EventKind};
 use crate::caller::Caller;
 use crate::error::{Error, Result};
 use crate::grant::{TokenGrant, grant};
@@ -40,8 +41,8 @@ fn refresh_digest(token: &Secret) -> Result<String> {
 }
 
 #[tracing::instrument(skip_all, err(level = "info"))]
-pub async fn refresh(app: &App, _caller: &Caller, token: &Secret) -> Result<TokenGrant> {
-    let rotated = rotate(app, token, None).await?;
+pub async fn refresh(app: &App, caller: &Caller, token: &Secret) -> Result<TokenGrant> {
+    let rotated = rotate(app, caller, token, None).await?;
     grant(
         app,
         &rotated.user,
@@ -60,7 +61,12 @@ pub struct Rotated {
 /// Rotates the refresh token of a session of the `/v1` API (`client` `None`) or of the OpenID
 /// client `client`: a token of any other kind of session is `InvalidRefreshToken`, and left
 /// alone.
-pub async fn rotate(app: &App, token: &Secret, client: Option<&str>) -> Result<Rotated> {
+pub async fn rotate(
+    app: &App,
+    caller: &Caller,
+    token: &Secret,
+    client: Option<&str>,
+) -> Result<Rotated> {
     let presented = refresh_digest(token)?;
     let mut session = app
         .store
@@ -79,8 +85,15 @@ pub async fn rotate(app: &App, token: &Secret, client: Option<&str>) -> Result<R
     let next = next_refresh_token(&session.rotation_secret, token)?;
     for _ in 0..MAX_ROTATIONS {
         let now = app.clock.now();
+        // A session left unused past the idle timeout is over, whatever its absolute end.
+        let idle = app
+            .config
+            .tokens
+            .session_idle_timeout
+            .is_some_and(|timeout| now >= session.last_used_at.plus(timeout));
         // The same rule as login: an account that could not log in now cannot refresh either.
-        if !session.is_live(now, user.session_epoch)
+        if idle
+            || !session.is_live(now, user.session_epoch)
             || login::check_status(app, &user).is_err()
             || !app.session_key_held(&session).await?
         {
@@ -119,6 +132,14 @@ pub async fn rotate(app: &App, token: &Secret, client: Option<&str>) -> Result<R
         }
         app.store.revoke_session(&session.id, now).await?;
         tracing::warn!(user_id = %user.id, session_id = %session.id, "refresh token reused: session revoked");
+        // A theft, most likely: a security event, not only a log line.
+        app.audit(
+            caller,
+            EventKind::RefreshTokenReused,
+            Some(&user.id),
+            audit::detail(&[("session_id", session.id.clone().into())]),
+        )
+        .await;
         return Err(Error::InvalidRefreshToken);
     }
     Err(Error::Unavailable {
@@ -128,7 +149,7 @@ pub async fn rotate(app: &App, token: &Secret, client: Option<&str>) -> Result<R
 }
 
 /// Ends the session a refresh token belongs to.
-pub async fn logout_with_refresh(app: &App, token: &Secret) -> Result<()> {
+pub async fn logout_with_refresh(app: &App, caller: &Caller, token: &Secret) -> Result<()> {
     let presented = refresh_digest(token)?;
     let session = app
         .store
@@ -139,19 +160,45 @@ pub async fn logout_with_refresh(app: &App, token: &Secret) -> Result<()> {
         .revoke_session(&session.id, app.clock.now())
         .await?;
     tracing::info!(session_id = %session.id, "logged out");
+    app.audit(
+        caller,
+        EventKind::Logout,
+        Some(&session.user_id),
+        audit::detail(&[("session_id", session.id.clone().into())]),
+    )
+    .await;
     Ok(())
 }
 
 /// Ends the Bearer's session, or with `global` every session of the account.
-pub async fn logout_with_bearer(app: &App, who: &Authenticated, global: bool) -> Result<()> {
+pub async fn logout_with_bearer(
+    app: &App,
+    caller: &Caller,
+    who: &Authenticated,
+    global: bool,
+) -> Result<()> {
     if global {
         app.store.end_all_sessions(&who.user.id).await?;
         tracing::info!(user_id = %who.user.id, "logged out everywhere");
+        app.audit(
+            caller,
+            EventKind::LogoutEverywhere,
+            Some(&who.user.id),
+            audit::detail(&[]),
+        )
+        .await;
     } else {
         app.store
             .revoke_session(&who.claims.sid, app.clock.now())
             .await?;
         tracing::info!(session_id = %who.claims.sid, "logged out");
+        app.audit(
+            caller,
+            EventKind::Logout,
+            Some(&who.user.id),
+            audit::detail(&[("session_id", who.claims.sid.clone().into())]),
+        )
+        .await;
     }
     Ok(())
 }
@@ -206,13 +253,26 @@ pub async fn list(app: &App, who: &Authenticated) -> Result<Vec<SessionView>> {
 }
 
 /// Ends one of the account's own sessions; anyone else's (or none) is 404.
-pub async fn delete(app: &App, who: &Authenticated, session_id: &str) -> Result<()> {
+pub async fn delete(
+    app: &App,
+    caller: &Caller,
+    who: &Authenticated,
+    session_id: &str,
+) -> Result<()> {
     let now = app.clock.now();
     match app.store.session(session_id).await? {
         Some(session)
             if session.user_id == who.user.id && session.is_live(now, who.user.session_epoch) =>
         {
-            app.store.revoke_session(&session.id, now).await
+            app.store.revoke_session(&session.id, now).await?;
+            app.audit(
+                caller,
+                EventKind::SessionRevoked,
+                Some(&who.user.id),
+                audit::detail(&[("session_id", session.id.into())]),
+            )
+            .await;
+            Ok(())
         }
         _ => Err(Error::NotFound),
     }

@@ -88,6 +88,8 @@ fn status_and_words(error: &Error) -> Problem {
         Error::InvalidCredentials => Problem::new(S::UNAUTHORIZED, "Invalid credentials",
         )
         .detail("The identifier or password is incorrect."),
+        Error::RecentLoginRequired => Problem::new(S::UNAUTHORIZED, "Recent sign-in required")
+            .detail("Sign in again, then retry within 5 minutes."),
         Error::EmailNotVerified => {
             Problem::new(S::FORBIDDEN, "Email not verified")
                 .detail("Verify your email address before logging in.")

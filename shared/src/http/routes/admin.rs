@@ -2,7 +2,7 @@
 //! invitations, audit) for active admins.
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 
@@ -10,7 +10,7 @@ use crate::admin;
 use crate::app::Authenticated;
 use crate::caller::Caller;
 use crate::error::FieldErrors;
-use crate::http::extract::{Id, MAX_ID_LENGTH};
+use crate::http::extract::{Id, MAX_ID_LENGTH, bearer, json_bytes};
 use crate::http::{Admin, AppState, Query, Result, json, no_content};
 use crate::json_body::JsonBody;
 use crate::store::{EventQuery, UserQuery};
@@ -86,8 +86,10 @@ async fn delete_client(
     no_content()
 }
 
-async fn create_key(State(app): State<AppState>, caller: Caller, who: Authenticated) -> Result {
-    let created = access_keys::create(&app, &caller, &who).await?;
+async fn create_key(State(app): State<AppState>, caller: Caller, request: Request) -> Result {
+    let who = app.authenticate(bearer(request.headers())?).await?;
+    let new = access_keys::NewKey::from_bytes(&json_bytes(request, &app).await?)?;
+    let created = access_keys::create(&app, &caller, &who, new).await?;
     json(StatusCode::CREATED, &created)
 }
 

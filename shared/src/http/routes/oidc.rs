@@ -160,7 +160,7 @@ async fn token(
         let (client, params) = client_and_form(&app, &headers, &body).await?;
         match params.get("grant_type").map(String::as_str) {
             Some("authorization_code") => oidc::redeem_code(&app, &caller, &client, &params).await,
-            Some("refresh_token") => oidc::refresh(&app, &client, &params).await,
+            Some("refresh_token") => oidc::refresh(&app, &caller, &client, &params).await,
             Some(_) => Err(OAuthError::new(
                 "unsupported_grant_type",
                 "grant_type must be authorization_code or refresh_token",

@@ -44,7 +44,7 @@ async fn refresh(State(app): State<AppState>, caller: Caller, mut body: JsonBody
 
 /// With a Bearer: this session, or every session with `{"scope": "global"}` (the body is
 /// optional). Without one: the session of the `refresh_token` in the body.
-async fn log_out(State(app): State<AppState>, request: Request) -> Result {
+async fn log_out(State(app): State<AppState>, caller: Caller, request: Request) -> Result {
     if request.headers().contains_key(header::AUTHORIZATION) {
         let who = app.authenticate(bearer(request.headers())?).await?;
         let bytes = json_bytes(request, &app).await?;
@@ -63,13 +63,13 @@ async fn log_out(State(app): State<AppState>, request: Request) -> Result {
             body.finish()?;
             global
         };
-        sessions::logout_with_bearer(&app, &who, global).await?;
+        sessions::logout_with_bearer(&app, &caller, &who, global).await?;
     } else {
         let mut body = JsonBody::from_slice(&json_bytes(request, &app).await?)?;
         let token = body.secret("refresh_token", true);
         body.finish()?;
         let token = token.ok_or_else(|| Error::internal("a missing field was not reported"))?;
-        sessions::logout_with_refresh(&app, &token).await?;
+        sessions::logout_with_refresh(&app, &caller, &token).await?;
     }
     no_content()
 }
@@ -79,7 +79,12 @@ async fn list_sessions(State(app): State<AppState>, who: Authenticated) -> Resul
     json(StatusCode::OK, &serde_json::json!({ "sessions": list }))
 }
 
-async fn end_session(State(app): State<AppState>, who: Authenticated, Id(id): Id) -> Result {
-    sessions::delete(&app, &who, &id).await?;
+async fn end_session(
+    State(app): State<AppState>,
+    caller: Caller,
+    who: Authenticated,
+    Id(id): Id,
+) -> Result {
+    sessions::delete(&app, &caller, &who, &id).await?;
     no_content()
 }

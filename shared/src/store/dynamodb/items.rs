@@ -374,7 +374,7 @@ pub(super) fn invitation_from_item(item: &Item) -> Result<Invitation> {
 }
 
 pub(super) fn access_key_item(key: &AccessKey) -> Item {
-    Item::from([
+    let mut item = Item::from([
         ("pk".into(), s(access_key_pk(&key.id))),
         ("sk".into(), s("ACCESSKEY")),
         ("type".into(), s("access_key")),
@@ -391,7 +391,13 @@ pub(super) fn access_key_item(key: &AccessKey) -> Item {
                 key.id
             )),
         ),
-    ])
+    ]);
+    // Not the TTL attribute: an expired key stays counted against the account's limit until it
+    // is deleted, and is refused at login meanwhile.
+    if let Some(end) = key.expires_at {
+        item.insert("valid_until".into(), n(end.seconds()));
+    }
+    item
 }
 
 pub(super) fn access_key_from_item(item: &Item) -> Result<AccessKey> {
@@ -401,6 +407,7 @@ pub(super) fn access_key_from_item(item: &Item) -> Result<AccessKey> {
         secret_digest: get_s(item, "secret_digest")?,
         created_at: UnixTime(get_n(item, "created_at")?),
         last_used_at: get_opt_n(item, "last_used_at")?.map(UnixTime),
+        expires_at: get_opt_n(item, "valid_until")?.map(UnixTime),
     })
 }
 

@@ -24,14 +24,16 @@ impl AccessKeyStore for SqliteStore {
                 return Err(Error::TooManyAccessKeys { limit });
             }
             tx.execute(
-                "INSERT INTO access_keys (id, user_id, secret_digest, created_at, last_used_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                &format!(
+                    "INSERT INTO access_keys ({ACCESS_KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                ),
                 params![
                     key.id,
                     key.user_id,
                     key.secret_digest,
                     key.created_at.seconds(),
-                    key.last_used_at.map(UnixTime::seconds)
+                    key.last_used_at.map(UnixTime::seconds),
+                    key.expires_at.map(UnixTime::seconds),
                 ],
             )
             .map_err(sql)?;

@@ -112,7 +112,8 @@ pub(super) fn invitation_from_row(row: &Row<'_>) -> rusqlite::Result<Invitation>
     })
 }
 
-pub(super) const ACCESS_KEY_COLUMNS: &str = "id, user_id, secret_digest, created_at, last_used_at";
+pub(super) const ACCESS_KEY_COLUMNS: &str =
+    "id, user_id, secret_digest, created_at, last_used_at, expires_at";
 
 pub(super) fn access_key_from_row(row: &Row<'_>) -> rusqlite::Result<AccessKey> {
     Ok(AccessKey {
@@ -121,6 +122,7 @@ pub(super) fn access_key_from_row(row: &Row<'_>) -> rusqlite::Result<AccessKey> 
         secret_digest: row.get(2)?,
         created_at: UnixTime(row.get(3)?),
         last_used_at: row.get::<_, Option<i64>>(4)?.map(UnixTime),
+        expires_at: row.get::<_, Option<i64>>(5)?.map(UnixTime),
     })
 }
 

@@ -161,5 +161,6 @@ CREATE TABLE authorization_codes (
     session_id TEXT
 );
 CREATE INDEX authorization_codes_by_expiry ON authorization_codes (expires_at);
+ALTER TABLE access_keys ADD COLUMN expires_at INTEGER;
 "#,
 ];

@@ -893,6 +893,8 @@ struct AccountPage<'a> {
     sessions: Vec<sessions::SessionView>,
     keys: Vec<access_keys::KeyView>,
     new_key: Option<(String, String)>,
+    /// Whether the account has a password (the key form asks for it).
+    has_password: bool,
 }
 
 /// The account page for `who`, with a notice, problems or a new key to show once.
@@ -933,6 +935,7 @@ async fn account_view(
         sessions,
         keys,
         new_key,
+        has_password: who.user.password_hash.is_some(),
     };
     let html = html(&view);
     page.render(status, html, app)
@@ -1020,7 +1023,7 @@ async fn end_session(
         return page.redirect("/login");
     };
     let t = pages.messages(page.lang);
-    let (notice, problems) = match sessions::delete(&app, &who, &id).await {
+    let (notice, problems) = match sessions::delete(&app, &page.caller, &who, &id).await {
         Ok(()) => (Some(t.get("account-session-ended")), Problems::default()),
         Err(error) => (None, Problems::of(&error, &t, &page.caller.request_id)),
     };
@@ -1033,7 +1036,7 @@ async fn end_all_sessions(
     _form: Form,
 ) -> Response {
     if let Some(who) = page.signed_in(&app).await
-        && let Err(error) = sessions::logout_with_bearer(&app, &who, true).await
+        && let Err(error) = sessions::logout_with_bearer(&app, &page.caller, &who, true).await
     {
         return error.into_response();
     }
@@ -1045,13 +1048,22 @@ async fn create_key(
     State(app): State<AppState>,
     Extension(pages): PagesExt,
     mut page: PageContext,
-    _form: Form,
+    form: Form,
 ) -> Response {
     let Some(who) = page.signed_in(&app).await else {
         return page.redirect("/login");
     };
     let t = pages.messages(page.lang);
-    match access_keys::create(&app, &page.caller, &who).await {
+    let password = form.get("key_password").unwrap_or_default();
+    if password.is_empty() && who.user.password_hash.is_some() {
+        let problems = Problems::field("key_password", t.get("field-required"));
+        return account_view(&app, &pages, page, &who, None, problems, None).await;
+    }
+    let request = access_keys::NewKey {
+        current_password: Some(Secret::new(password)),
+        expires_in: None,
+    };
+    match access_keys::create(&app, &page.caller, &who, request).await {
         Ok(created) => {
             let new_key = Some((
                 created.access_key.clone(),
@@ -1060,7 +1072,17 @@ async fn create_key(
             account_view(&app, &pages, page, &who, None, Problems::default(), new_key).await
         }
         Err(error) => {
-            let problems = Problems::of(&error, &t, &page.caller.request_id);
+            let mut problems = Problems::of(&error, &t, &page.caller.request_id);
+            // The flow names `current_password`; on this page the key form's field is its own.
+            if let Some(messages) = problems.fields.remove("current_password") {
+                problems.fields.insert("key_password".into(), messages);
+            }
+            if matches!(error, Error::InvalidCredentials) {
+                problems.fields.insert(
+                    "key_password".into(),
+                    vec![t.get("error-invalid_credentials")],
+                );
+            }
             account_view(&app, &pages, page, &who, None, problems, None).await
         }
     }
@@ -1086,7 +1108,7 @@ async fn delete_key(
 
 async fn log_out(State(app): State<AppState>, mut page: PageContext, _form: Form) -> Response {
     if let Some(who) = page.signed_in(&app).await
-        && let Err(error) = sessions::logout_with_bearer(&app, &who, false).await
+        && let Err(error) = sessions::logout_with_bearer(&app, &page.caller, &who, false).await
     {
         tracing::warn!(%error, "logging out failed");
     }

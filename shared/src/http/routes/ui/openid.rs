@@ -234,7 +234,7 @@ async fn end_sign_in(
         return failed(app, pages, page, &error);
     }
     if let Some(who) = page.signed_in(app).await
-        && let Err(error) = sessions::logout_with_bearer(app, &who, false).await
+        && let Err(error) = sessions::logout_with_bearer(app, &page.caller, &who, false).await
     {
         return failed(app, pages, page, &error);
     }
