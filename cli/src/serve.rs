@@ -33,14 +33,35 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    serve_routes(
+    let housekeeping = tokio::spawn(purge_expired_now_and_then(app.clone()));
+    let served = serve_routes(
         routes::all(&app),
         app,
         listener,
         shutdown,
         HEADER_READ_TIMEOUT,
     )
-    .await
+    .await;
+    housekeeping.abort();
+    served
+}
+
+/// How often the local server forgets what has expired (the embedded store has no TTL).
+pub const PURGE_EVERY: Duration = Duration::from_secs(10 * 60);
+
+/// Deletes expired sessions, tokens, counters and audit events every `PURGE_EVERY`, starting at
+/// once. A failure is logged and tried again next time.
+async fn purge_expired_now_and_then(app: Arc<App>) {
+    let mut ticks = tokio::time::interval(PURGE_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match app.store.purge_expired(app.clock.now()).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "expired items deleted"),
+            Err(error) => tracing::warn!(%error, "deleting expired items failed"),
+        }
+    }
 }
 
 /// Serves `routes` (one function's, or all of them) with the local server's layers; a client that

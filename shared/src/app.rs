@@ -191,8 +191,8 @@ impl App {
     pub async fn check_ip_rate(&self, group: RateGroup, caller: &Caller) -> Result<()> {
         let now = self.clock.now();
         let limit = self.config.rate_limits.ip;
-        let ip = caller.ip.as_deref().unwrap_or("unknown");
-        let window = limit.window(&format!("ip#{}#{ip}", group.as_str()), now);
+        let client = crate::rate_limit::client_group(caller.ip.as_deref().unwrap_or("unknown"));
+        let window = limit.window(&format!("ip#{}#{client}", group.as_str()), now);
         let count = self.store.increment(&window.key, window.ends_at).await?;
         if limit.allows(count) {
             Ok(())

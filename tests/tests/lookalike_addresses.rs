@@ -20,8 +20,14 @@ async fn a_lookalike_is_the_address_it_looks_like(backend: Backend) {
     let reply = server.signup(&kelvin, PASSWORD).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
     assert_eq!(reply.body["email"], plain.as_str());
-    assert!(!server.mail_to(&plain).await.is_empty(), "verification mail to Kate@…");
-    assert!(server.mail_to(&kelvin).await.is_empty(), "nothing to the lookalike");
+    assert!(
+        !server.mail_to(&plain).await.is_empty(),
+        "verification mail to Kate@…"
+    );
+    assert!(
+        server.mail_to(&kelvin).await.is_empty(),
+        "nothing to the lookalike"
+    );
 
     // Every other spelling of it is the same account.
     for other in [

@@ -1,6 +1,7 @@
 //! Every way a session ends is a security event in the audit log (hardening, item 8): logout,
 //! global logout, ending one session, and a reused refresh token (a theft) (item 8); and
-//! sessions idle out when an idle timeout is set (item 7). On both stores.
+//! sessions idle out when an idle timeout is set (item 7); IPv6 clients are rate-limited by their
+//! /64 (item 9). On both stores.
 
 use std::time::Duration;
 
@@ -146,4 +147,42 @@ async fn idle_sessions_end(backend: Backend) {
     );
 }
 
-on_both_stores!(sessions_ending_are_audited, idle_sessions_end);
+/// Item 9: an IPv6 client is limited by its /64, so a fresh address per request gains nothing.
+async fn ipv6_clients_share_the_limit_of_their_64(backend: Backend) {
+    use portcullis::caller::Caller;
+    use portcullis::rate_limit::RateGroup;
+    let server = Server::with(backend, &[("PORTCULLIS_IP_RATE_LIMIT", "2/1m")]).await;
+    let from = |ip: &str| Caller {
+        ip: Some(ip.to_owned()),
+        ..Caller::default()
+    };
+    let check = |ip: &'static str| {
+        let app = server.app.clone();
+        async move { app.check_ip_rate(RateGroup::Login, &from(ip)).await }
+    };
+    assert!(check("2001:db8:7:1::1").await.is_ok());
+    assert!(check("2001:db8:7:1:ffff::2").await.is_ok());
+    assert!(
+        matches!(
+            check("2001:db8:7:1:1234:5678:9abc:def0").await,
+            Err(portcullis::Error::RateLimited { .. })
+        ),
+        "a third address of the same /64 is over the limit"
+    );
+    assert!(
+        check("2001:db8:7:2::1").await.is_ok(),
+        "another /64 is another client"
+    );
+    assert!(check("198.51.100.9").await.is_ok());
+    assert!(check("::ffff:198.51.100.9").await.is_ok());
+    assert!(
+        check("198.51.100.9").await.is_err(),
+        "an IPv4-mapped address is its IPv4 address"
+    );
+}
+
+on_both_stores!(
+    sessions_ending_are_audited,
+    idle_sessions_end,
+    ipv6_clients_share_the_limit_of_their_64,
+);

@@ -34,7 +34,12 @@ fn is_invisible(c: char) -> bool {
 
 /// The key of an address: NFKC, lower-cased, NFKC again (lower-casing can denormalise).
 fn key_of(display: &str) -> String {
-    display.nfkc().collect::<String>().to_lowercase().nfkc().collect()
+    display
+        .nfkc()
+        .collect::<String>()
+        .to_lowercase()
+        .nfkc()
+        .collect()
 }
 
 /// A valid email address. `display` is what the person typed, trimmed and NFKC-normalised (so a
@@ -142,7 +147,10 @@ mod tests {
             Email::parse("\u{FB01}nn@example.com").unwrap().key(),
             "finn@example.com"
         );
-        assert_eq!(Email::from_stored("\u{212A}ate@example.com".into()).key(), "kate@example.com");
+        assert_eq!(
+            Email::from_stored("\u{212A}ate@example.com".into()).key(),
+            "kate@example.com"
+        );
     }
 
     #[test]

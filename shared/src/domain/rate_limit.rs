@@ -26,6 +26,24 @@ impl RateGroup {
     }
 }
 
+/// The client a per-IP limit counts: an IPv4 address as it is, an IPv6 address by its /64 (one
+/// subscriber or host usually holds a whole /64, and could otherwise take a fresh address per
+/// request), an IPv4-mapped IPv6 address as its IPv4 address. Anything else (no address) as it
+/// is.
+pub fn client_group(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => ip.to_owned(),
+    }
+}
+
 /// At most `max` events per `window`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {
@@ -62,6 +80,19 @@ impl RateLimit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_clients_are_grouped_by_their_64() {
+        assert_eq!(
+            client_group("2001:db8:1:2:aaaa:bbbb:cccc:dddd"),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(client_group("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_eq!(client_group("2001:db8:1:3::1"), "2001:db8:1:3::/64");
+        assert_eq!(client_group("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(client_group("203.0.113.7"), "203.0.113.7");
+        assert_eq!(client_group("unknown"), "unknown");
+    }
 
     #[test]
     fn windows_are_aligned_and_end_when_the_next_begins() {

@@ -279,6 +279,15 @@ pub trait AuthorizationCodeStore: Send + Sync {
     async fn redeem_code(&self, digest: &str, session_id: &str) -> Result<Redemption>;
 }
 
+/// Forgetting what has expired. DynamoDB's TTL does this by itself (within a day or two, reads
+/// already ignore what is past its end); the embedded SQLite store does it when asked, in small
+/// batches, so requests are never held up for long.
+#[async_trait]
+pub trait ExpiryStore: Send + Sync {
+    /// Deletes what expired before `now`; how many items went.
+    async fn purge_expired(&self, now: UnixTime) -> Result<u64>;
+}
+
 /// Everything the app keeps, joined: what `App` holds as `Arc<dyn Store>`. Each capability is its
 /// own small trait above, implemented by both stores in a file per record kind
 /// (`store/sqlite/<kind>.rs` beside `store/dynamodb/<kind>.rs`).
@@ -295,6 +304,7 @@ pub trait Store:
     + SigningKeyStore
     + ClientStore
     + AuthorizationCodeStore
+    + ExpiryStore
     + 'static
 {
 }
@@ -312,6 +322,7 @@ impl<T> Store for T where
         + SigningKeyStore
         + ClientStore
         + AuthorizationCodeStore
+        + ExpiryStore
         + 'static
 {
 }

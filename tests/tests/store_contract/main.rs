@@ -6,6 +6,7 @@
 mod access_keys;
 mod audit;
 mod counters;
+mod expiry;
 mod identities;
 mod invitations;
 mod lockout;

@@ -11,6 +11,7 @@ mod clients;
 mod codes;
 mod counters;
 mod errors;
+mod expiry;
 mod identities;
 mod invitations;
 mod items;

@@ -7,6 +7,7 @@ mod audit;
 mod clients;
 mod codes;
 mod counters;
+mod expiry;
 mod identities;
 mod invitations;
 mod lockout;
