@@ -29,6 +29,11 @@ use sha2::Digest as _;
 use url::Url;
 
 const UI: &str = "https://ui.example";
+/// The caller's PKCE pair (RFC 7636, appendix B): the challenge goes to `/authorize`, the verifier
+/// to `/v1/oauth/exchange`.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const PKCE: &str =
+    "code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
 const GOOGLE_CLIENT: &str = "portcullis";
 const GOOGLE_SECRET: &str = "portcullis-test-secret";
 const GITHUB_CLIENT: &str = "gh-client";
@@ -260,14 +265,14 @@ async fn google_server(backend: Backend, extra: &[(&str, &str)]) -> (Server, Ope
 
 /// A Google sign-in from the start to the UI's URL with its fragment.
 async fn google_sign_in(server: &Server, browser: &Browser, login: &str) -> String {
-    let url = format!("{}/v1/oauth/google/authorize", server.url);
+    let url = format!("{}/v1/oauth/google/authorize?{PKCE}", server.url);
     browser.walk(&url, login, UI).await
 }
 
 /// Starts a sign-in and walks it at the provider up to (not into) Portcullis' callback.
 async fn google_until_callback(server: &Server, browser: &Browser, login: &str) -> String {
     let start = browser
-        .get(&format!("{}/v1/oauth/google/authorize", server.url))
+        .get(&format!("{}/v1/oauth/google/authorize?{PKCE}", server.url))
         .await;
     let at_provider = start.location.expect("a redirect to the provider");
     browser
@@ -281,7 +286,10 @@ async fn exchange(server: &Server, location: &str) -> portcullis_tests::Reply {
         .unwrap_or_else(|| panic!("no code in {location}"))
         .clone();
     server
-        .post("/v1/oauth/exchange", json!({ "code": code }))
+        .post(
+            "/v1/oauth/exchange",
+            json!({ "code": code, "code_verifier": VERIFIER }),
+        )
         .await
 }
 
@@ -478,7 +486,7 @@ async fn google_state_must_belong_to_the_browser(backend: Backend) {
 
     // The attacker's callback URL, opened in another browser that began its own sign-in.
     victim
-        .get(&format!("{}/v1/oauth/google/authorize", server.url))
+        .get(&format!("{}/v1/oauth/google/authorize?{PKCE}", server.url))
         .await;
     let page = victim.get(&callback).await;
     assert_eq!(page.status, StatusCode::FOUND);
@@ -515,7 +523,7 @@ async fn google_codes_are_single_use(backend: Backend) {
 
     // The provider's code under a fresh, valid state: the provider refuses it.
     let fresh = browser
-        .get(&format!("{}/v1/oauth/google/authorize", server.url))
+        .get(&format!("{}/v1/oauth/google/authorize?{PKCE}", server.url))
         .await;
     let state = query(&fresh.location.unwrap())["state"].clone();
     let replayed = with_query(&callback, "state", &state);
@@ -548,7 +556,7 @@ async fn google_wrong_nonce_is_refused(backend: Backend) {
     let email = unique_email("g.nonce");
     let browser = Browser::new();
     let start = browser
-        .get(&format!("{}/v1/oauth/google/authorize", server.url))
+        .get(&format!("{}/v1/oauth/google/authorize?{PKCE}", server.url))
         .await;
     let at_provider = start.location.unwrap();
     assert_eq!(query(&at_provider)["code_challenge_method"], "S256");
@@ -597,7 +605,7 @@ async fn google_provider_errors_come_back_to_the_ui(backend: Backend) {
     // The person declines at the provider.
     let browser = Browser::new();
     let start = browser
-        .get(&format!("{}/v1/oauth/google/authorize", server.url))
+        .get(&format!("{}/v1/oauth/google/authorize?{PKCE}", server.url))
         .await;
     let interaction = browser
         .get(&start.location.unwrap())
@@ -613,7 +621,7 @@ async fn google_provider_errors_come_back_to_the_ui(backend: Backend) {
     drop(provider);
     server.clock.advance(Duration::from_secs(2 * 60 * 60));
     let location = Browser::new()
-        .get(&format!("{}/v1/oauth/google/authorize", server.url))
+        .get(&format!("{}/v1/oauth/google/authorize?{PKCE}", server.url))
         .await
         .location
         .unwrap();
@@ -649,7 +657,7 @@ async fn google_signup_modes_apply_to_new_accounts(backend: Backend) {
     let location = google_sign_in(&server, &Browser::new(), &email).await;
     assert_eq!(error_of(&location), "invitation_required");
     let url = format!(
-        "{}/v1/oauth/google/authorize?invitation=some-invitation-token",
+        "{}/v1/oauth/google/authorize?invitation=some-invitation-token&{PKCE}",
         server.url
     );
     let location = Browser::new().walk(&url, &email, UI).await;
@@ -675,7 +683,7 @@ async fn google_signup_modes_apply_to_new_accounts(backend: Backend) {
         .await;
     let token = invited.body["token"].as_str().unwrap().to_owned();
     let url = format!(
-        "{}/v1/oauth/google/authorize?invitation={token}",
+        "{}/v1/oauth/google/authorize?invitation={token}&{PKCE}",
         server.url
     );
     let location = Browser::new().walk(&url, &email, UI).await;
@@ -703,7 +711,7 @@ async fn google_signup_modes_apply_to_new_accounts(backend: Backend) {
         "{kinds:?}"
     );
     let url = format!(
-        "{}/v1/oauth/google/authorize?invitation={token}",
+        "{}/v1/oauth/google/authorize?invitation={token}&{PKCE}",
         server.url
     );
     let location = Browser::new()
@@ -738,6 +746,63 @@ async fn google_signup_modes_apply_to_new_accounts(backend: Backend) {
     assert_eq!(error_of(&location), "signup_disabled");
 }
 
+/// Hardening, item 2: a code from someone else's sign-in can't be pushed into a victim's browser
+/// (login CSRF): `/authorize` needs the caller's S256 challenge, and the exchange its verifier.
+async fn google_exchange_needs_the_callers_pkce_verifier(backend: Backend) {
+    let (server, _provider) = google_server(backend, &[]).await;
+    for (query, field) in [
+        ("", "code_challenge"),
+        (
+            "code_challenge=short&code_challenge_method=S256",
+            "code_challenge",
+        ),
+        (
+            "code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=plain",
+            "code_challenge_method",
+        ),
+    ] {
+        let reply = server
+            .get(&format!("/v1/oauth/google/authorize?{query}"))
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(reply.errors(field).len(), 1, "{query}: {:?}", reply.body);
+    }
+
+    // The attacker's code, redeemed without the verifier (as a victim's page would): refused,
+    // and used up, so the right verifier can't bring it back.
+    let location = google_sign_in(&server, &Browser::new(), &unique_email("attacker")).await;
+    let code = fragment(&location)["code"].clone();
+    let reply = server
+        .post("/v1/oauth/exchange", json!({ "code": code }))
+        .await;
+    assert_eq!(
+        (reply.status, reply.code()),
+        (StatusCode::BAD_REQUEST, "invalid_token")
+    );
+    let reply = server
+        .post(
+            "/v1/oauth/exchange",
+            json!({ "code": code, "code_verifier": VERIFIER }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "used up");
+
+    // A wrong verifier is refused the same way.
+    let location = google_sign_in(&server, &Browser::new(), &unique_email("other")).await;
+    let code = fragment(&location)["code"].clone();
+    let reply = server
+        .post(
+            "/v1/oauth/exchange",
+            json!({ "code": code, "code_verifier": "x".repeat(43) }),
+        )
+        .await;
+    assert_eq!(reply.code(), "invalid_token");
+
+    // The right one signs in.
+    let location = google_sign_in(&server, &Browser::new(), &unique_email("owner")).await;
+    assert_eq!(exchange(&server, &location).await.status, StatusCode::OK);
+}
+
 async fn authorize_checks_provider_and_return_to(backend: Backend) {
     let (server, _provider) = google_server(
         backend,
@@ -770,7 +835,7 @@ async fn authorize_checks_provider_and_return_to(backend: Backend) {
         "/app",
     ] {
         let path = format!(
-            "/v1/oauth/google/authorize?return_to={}",
+            "/v1/oauth/google/authorize?return_to={}&{PKCE}",
             url::form_urlencoded::byte_serialize(refused.as_bytes()).collect::<String>()
         );
         let reply = server.get(&path).await;
@@ -785,7 +850,7 @@ async fn authorize_checks_provider_and_return_to(backend: Backend) {
         "http://localhost:3000/x?tab=1",
     ] {
         let path = format!(
-            "{}/v1/oauth/google/authorize?return_to={}",
+            "{}/v1/oauth/google/authorize?return_to={}&{PKCE}",
             server.url,
             url::form_urlencoded::byte_serialize(allowed.as_bytes()).collect::<String>()
         );
@@ -799,7 +864,7 @@ async fn authorize_checks_provider_and_return_to(backend: Backend) {
     let location = browser
         .walk(
             &format!(
-                "{}/v1/oauth/google/authorize?return_to=https%3A%2F%2Fui.example%2Fapp%2Fdone",
+                "{}/v1/oauth/google/authorize?return_to=https%3A%2F%2Fui.example%2Fapp%2Fdone&{PKCE}",
                 server.url
             ),
             &unique_email("g.back"),
@@ -1081,7 +1146,7 @@ async fn github_server(backend: Backend, secret: &str) -> (Server, GitHub) {
 async fn github_sign_in(server: &Server, user: &GitHubUser) -> String {
     let browser = Browser::new();
     let start = browser
-        .get(&format!("{}/v1/oauth/github/authorize", server.url))
+        .get(&format!("{}/v1/oauth/github/authorize?{PKCE}", server.url))
         .await;
     let at_github = start.location.expect("a redirect to GitHub");
     assert!(at_github.contains("/login/oauth/authorize?"), "{at_github}");
@@ -1186,7 +1251,7 @@ async fn github_identity_links_race_to_one(backend: Backend) {
     for _ in 0..8 {
         let browser = Browser::new();
         let start = browser
-            .get(&format!("{}/v1/oauth/github/authorize", server.url))
+            .get(&format!("{}/v1/oauth/github/authorize?{PKCE}", server.url))
             .await;
         let at_github = with_query(&start.location.unwrap(), "login", &user.login);
         let callback = browser
@@ -1236,6 +1301,7 @@ on_both_stores!(
     google_disabled_account_cannot_get_in,
     google_signup_modes_apply_to_new_accounts,
     authorize_checks_provider_and_return_to,
+    google_exchange_needs_the_callers_pkce_verifier,
     github_new_user_then_returning_user,
     github_uses_only_a_verified_primary_email,
     github_links_only_to_verified_accounts,

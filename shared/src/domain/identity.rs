@@ -53,6 +53,9 @@ pub struct PendingSignIn {
     pub return_to: String,
     /// The digest of the invitation passed to `/authorize`, when one was.
     pub invitation_digest: Option<String>,
+    /// The caller's PKCE challenge (S256): the exchange code this sign-in ends with is traded
+    /// only with its verifier, so a code can't be pushed into someone else's browser.
+    pub client_challenge: String,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
 }

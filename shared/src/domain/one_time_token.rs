@@ -44,6 +44,9 @@ pub struct OneTimeToken {
     pub password_epoch: u32,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
+    /// For a provider exchange code: the caller's PKCE challenge (S256), which the exchange must
+    /// answer with its verifier.
+    pub challenge: Option<String>,
 }
 
 impl OneTimeToken {
@@ -96,6 +99,7 @@ mod tests {
             password_epoch: 0,
             created_at: UnixTime(0),
             expires_at: UnixTime(3600),
+            challenge: None,
         };
         assert!(token.is_live(TokenPurpose::ResetPassword, UnixTime(3599)));
         assert!(!token.is_live(TokenPurpose::ResetPassword, UnixTime(3600)));

@@ -157,8 +157,13 @@ pub fn pkce_matches(challenge: &str, verifier: &str) -> bool {
     if !shaped {
         return false;
     }
-    let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let computed = challenge_of(verifier);
     subtle::ConstantTimeEq::ct_eq(computed.as_bytes(), challenge.as_bytes()).into()
+}
+
+/// RFC 7636 4.2: the S256 challenge of a verifier.
+pub fn challenge_of(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 /// A code challenge as RFC 7636 4.2 allows it: the S256 of a verifier, 43 base64url characters.

@@ -29,6 +29,7 @@ pub async fn mail(app: &App, user: &User, purpose: TokenPurpose) -> Result<()> {
             password_epoch: user.password_epoch,
             created_at: now,
             expires_at: now.plus(ttl),
+            challenge: None,
         })
         .await?;
     let ui = app.ui_url();

@@ -268,6 +268,34 @@ pub fn allowed_return_to(app: &Context, return_to: Option<&str>) -> Result<Strin
     }
 }
 
+/// The caller's PKCE parameters on `/authorize`: `code_challenge` (S256, required) and
+/// `code_challenge_method` (`S256`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClientPkce<'a> {
+    pub challenge: Option<&'a str>,
+    pub method: Option<&'a str>,
+}
+
+impl ClientPkce<'_> {
+    /// The challenge, or 400 naming the field at fault.
+    fn checked(self) -> Result<String> {
+        let mut errors = crate::error::FieldErrors::default();
+        match self.challenge.map(str::trim) {
+            None | Some("") => errors.add("code_challenge", "is required (PKCE, S256)"),
+            Some(challenge) if !crate::openid::is_challenge(challenge) => errors.add(
+                "code_challenge",
+                "must be the S256 of a verifier: 43 base64url characters",
+            ),
+            Some(_) => {}
+        }
+        if self.method.map(str::trim) != Some("S256") {
+            errors.add("code_challenge_method", "must be S256");
+        }
+        errors.into_result()?;
+        Ok(self.challenge.unwrap_or_default().trim().to_owned())
+    }
+}
+
 /// `GET /v1/oauth/{provider}/authorize`: begins a sign-in and sends the browser to the provider.
 /// `invitation` is kept (as its digest) with the sign-in for the signup-mode decision.
 #[tracing::instrument(skip_all, fields(provider = name), err(level = "info"))]
@@ -276,9 +304,11 @@ pub async fn authorize(
     name: &str,
     return_to: Option<&str>,
     invitation: Option<Secret>,
+    pkce: ClientPkce<'_>,
 ) -> Result<Redirect> {
     let (provider, client) = configured(app, name)?;
     let return_to = allowed_return_to(app, return_to)?;
+    let client_challenge = pkce.checked()?;
     let now = app.clock.now();
     let state = OpaqueToken::generate();
     let nonce = OpaqueToken::generate().token;
@@ -307,6 +337,7 @@ pub async fn authorize(
             nonce,
             return_to,
             invitation_digest: invitation.map(|token| digest(token.expose().trim())),
+            client_challenge,
             created_at: now,
             expires_at: now.plus(SIGN_IN_TTL),
         })
@@ -419,7 +450,7 @@ async fn finish(
         resolve_account(app, caller, &identity, pending.invitation_digest.as_deref()).await?;
     check_status(app, &user).map_err(Failure::Refused)?;
     tracing::info!(user_id = %user.id, provider = identity.provider.as_str(), "signed in with a provider");
-    Ok(exchange_code(app, &user).await?)
+    Ok(exchange_code(app, &user, &pending.client_challenge).await?)
 }
 
 /// The account a provider identity signs in to, made or linked when needed:
@@ -604,7 +635,7 @@ async fn create_account(
 }
 
 /// A one-time code for `user`, kept as its digest, good for `PORTCULLIS_OAUTH_EXCHANGE_TTL`.
-async fn exchange_code(app: &Context, user: &User) -> Result<Secret> {
+async fn exchange_code(app: &Context, user: &User, challenge: &str) -> Result<Secret> {
     let now = app.clock.now();
     let code = OpaqueToken::generate();
     app.store
@@ -616,21 +647,36 @@ async fn exchange_code(app: &Context, user: &User) -> Result<Secret> {
             password_epoch: user.password_epoch,
             created_at: now,
             expires_at: now.plus(app.config.oauth.exchange_ttl),
+            challenge: Some(challenge.to_owned()),
         })
         .await?;
     Ok(code.token)
 }
 
-/// `POST /v1/oauth/exchange`: the one-time code for tokens, once. The account's status is checked
-/// again (it may have been disabled in the meantime).
+/// `POST /v1/oauth/exchange`: the one-time code for tokens, once, with the verifier of the PKCE
+/// challenge the sign-in began with (so a code pushed into someone else's browser is worth
+/// nothing there). The code is used up whether or not the verifier matches. The account's
+/// status is checked again (it may have been disabled in the meantime).
 #[tracing::instrument(skip_all, err(level = "info"))]
-pub async fn exchange(app: &App, caller: &Caller, code: &str) -> Result<TokenGrant> {
+pub async fn exchange(
+    app: &App,
+    caller: &Caller,
+    code: &str,
+    verifier: Option<&str>,
+) -> Result<TokenGrant> {
     let digest = one_time_token::parse(code)?;
     let token = app
         .store
         .consume_token(&digest, TokenPurpose::OauthExchange, app.clock.now())
         .await?
         .ok_or(Error::InvalidToken)?;
+    let proven = match (token.challenge.as_deref(), verifier) {
+        (Some(challenge), Some(verifier)) => crate::openid::pkce_matches(challenge, verifier),
+        _ => false,
+    };
+    if !proven {
+        return Err(Error::InvalidToken);
+    }
     let user = app
         .store
         .user_by_id(&token.user_id)

@@ -36,6 +36,9 @@ pub const REFRESH_COOKIE: &str = "pc_rt";
 pub const CSRF_COOKIE: &str = "pc_csrf";
 /// The language the person chose.
 pub const LANG_COOKIE: &str = "pc_lang";
+/// The PKCE verifier of the pages' own Google and GitHub sign-ins: the provider links carry its
+/// challenge, and the exchange answers with it, so a code from someone else's sign-in is refused.
+pub const PKCE_COOKIE: &str = "pc_pkce";
 /// The OpenID authorization request waiting while the person signs in.
 pub const AUTHORIZE_COOKIE: &str = "pc_authz";
 
@@ -310,6 +313,8 @@ pub struct PageContext {
     pub csrf: String,
     pub jar: CookieJar,
     pub caller: Caller,
+    /// The verifier in `pc_pkce` (made on the first page that needs one).
+    pub pkce_verifier: String,
     /// Cookies are `Secure` when the public URL is https.
     pub secure: bool,
     /// The request's path and its query without `lang` (ending in `&` when not empty), for
@@ -351,11 +356,20 @@ impl FromRequestParts<AppState> for PageContext {
                 token
             }
         };
+        let pkce_verifier = match jar.get(PKCE_COOKIE).map(|c| c.value().to_owned()) {
+            Some(verifier) if verifier.len() == 43 => verifier,
+            _ => {
+                let verifier = random_token();
+                jar = jar.add(cookie(PKCE_COOKIE, &verifier, secure, None));
+                verifier
+            }
+        };
         Ok(PageContext {
             lang,
             csrf,
             jar,
             caller,
+            pkce_verifier,
             secure,
             path: parts.uri.path().to_owned(),
             query: parts

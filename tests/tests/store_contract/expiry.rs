@@ -43,6 +43,7 @@ async fn purging_forgets_only_what_has_expired(backend: Backend) {
         password_epoch: 0,
         created_at: UnixTime(100),
         expires_at: UnixTime(5_000),
+        challenge: None,
     };
     f.store.create_token(&old_token).await.unwrap();
     let old_counter = format!("test#{}", name());

@@ -163,6 +163,7 @@ fn pending(digest: &str, expires_at: i64) -> PendingSignIn {
         nonce: Secret::new("nonce"),
         return_to: "https://ui.example/oauth/complete".into(),
         invitation_digest: Some("invitation-digest".into()),
+        client_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
         created_at: UnixTime(100),
         expires_at: UnixTime(expires_at),
     }

@@ -11,6 +11,8 @@ fn token(purpose: TokenPurpose, expires_at: i64) -> OneTimeToken {
         password_epoch: 2,
         created_at: UnixTime(100),
         expires_at: UnixTime(expires_at),
+        challenge: (purpose == TokenPurpose::OauthExchange)
+            .then(|| "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".to_owned()),
     }
 }
 

@@ -41,7 +41,15 @@ async fn authorize(Extension(app): SignIns, Id(provider): Id, query: Query) -> R
         .filter(|i| !i.trim().is_empty())
         .map(Secret::new);
     let return_to = query.get("return_to");
-    redirect(&oauth::authorize(&app, &provider, return_to.as_deref(), invitation).await?)
+    let (challenge, method) = (
+        query.get("code_challenge"),
+        query.get("code_challenge_method"),
+    );
+    let pkce = oauth::ClientPkce {
+        challenge: challenge.as_deref(),
+        method: method.as_deref(),
+    };
+    redirect(&oauth::authorize(&app, &provider, return_to.as_deref(), invitation, pkce).await?)
 }
 
 async fn callback(
@@ -65,9 +73,12 @@ async fn callback(
 
 async fn exchange(Extension(app): SignIns, caller: Caller, mut body: JsonBody) -> Result {
     let code = body.secret("code", true);
+    // Not required here: a code sent without its verifier is refused and used up, like a wrong one.
+    let verifier = body.secret("code_verifier", false);
     body.finish()?;
     let code = code.ok_or_else(|| Error::internal("a missing field was not reported"))?;
-    tokens(&oauth::exchange(&app, &caller, code.expose()).await?)
+    let verifier = verifier.as_ref().map(Secret::expose);
+    tokens(&oauth::exchange(&app, &caller, code.expose(), verifier).await?)
 }
 
 /// A 302 for the browser; the location may carry a one-time code in its fragment, so nothing

@@ -121,7 +121,7 @@ pub(super) fn epoch(item: &Item, name: &str) -> Result<u32> {
 }
 
 pub(super) fn token_item(token: &OneTimeToken) -> Item {
-    Item::from([
+    let mut item = Item::from([
         ("pk".into(), s(token_pk(&token.digest))),
         ("sk".into(), s("TOKEN")),
         ("type".into(), s("one_time_token")),
@@ -135,7 +135,11 @@ pub(super) fn token_item(token: &OneTimeToken) -> Item {
         // A user's tokens, so erasing the user finds them.
         ("gsi1pk".into(), s(user_pk(&token.user_id))),
         ("gsi1sk".into(), s(format!("TOKEN#{}", token.digest))),
-    ])
+    ]);
+    if let Some(challenge) = &token.challenge {
+        item.insert("challenge".into(), s(challenge));
+    }
+    item
 }
 
 pub(super) fn token_from_item(item: &Item) -> Result<OneTimeToken> {
@@ -148,6 +152,7 @@ pub(super) fn token_from_item(item: &Item) -> Result<OneTimeToken> {
         password_epoch: epoch(item, "password_epoch")?,
         created_at: UnixTime(get_n(item, "created_at")?),
         expires_at: UnixTime(get_n(item, TTL_ATTRIBUTE)?),
+        challenge: get_opt_s(item, "challenge")?,
     })
 }
 
@@ -189,6 +194,7 @@ pub(super) fn pending_item(pending: &PendingSignIn) -> Item {
         ("pkce_verifier".into(), s(pending.pkce_verifier.expose())),
         ("nonce".into(), s(pending.nonce.expose())),
         ("return_to".into(), s(&pending.return_to)),
+        ("client_challenge".into(), s(&pending.client_challenge)),
         ("created_at".into(), n(pending.created_at.seconds())),
         (TTL_ATTRIBUTE.into(), n(pending.expires_at.seconds())),
     ]);
@@ -207,6 +213,7 @@ pub(super) fn pending_from_item(item: &Item) -> Result<PendingSignIn> {
         nonce: crate::secret::Secret::new(get_s(item, "nonce")?),
         return_to: get_s(item, "return_to")?,
         invitation_digest: get_opt_s(item, "invitation_digest")?,
+        client_challenge: get_opt_s(item, "client_challenge")?.unwrap_or_default(),
         created_at: UnixTime(get_n(item, "created_at")?),
         expires_at: UnixTime(get_n(item, TTL_ATTRIBUTE)?),
     })

@@ -86,7 +86,7 @@ impl IdentityStore for SqliteStore {
             conn.execute(
                 &format!(
                     "INSERT INTO oauth_pending_sign_ins ({PENDING_COLUMNS}) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
                 ),
                 params![
                     p.state_digest,
@@ -96,7 +96,8 @@ impl IdentityStore for SqliteStore {
                     p.return_to,
                     p.invitation_digest,
                     p.created_at.seconds(),
-                    p.expires_at.seconds()
+                    p.expires_at.seconds(),
+                    p.client_challenge,
                 ],
             )
             .map(drop)

@@ -29,7 +29,7 @@ pub(super) fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
 }
 
 pub(super) const TOKEN_COLUMNS: &str =
-    "digest, purpose, user_id, email_key, password_epoch, created_at, expires_at";
+    "digest, purpose, user_id, email_key, password_epoch, created_at, expires_at, challenge";
 
 pub(super) fn token_from_row(row: &Row<'_>) -> rusqlite::Result<OneTimeToken> {
     let purpose: String = row.get(1)?;
@@ -47,6 +47,7 @@ pub(super) fn token_from_row(row: &Row<'_>) -> rusqlite::Result<OneTimeToken> {
         password_epoch: row.get(4)?,
         created_at: UnixTime(row.get(5)?),
         expires_at: UnixTime(row.get(6)?),
+        challenge: row.get(7)?,
     })
 }
 
@@ -164,7 +165,7 @@ pub(super) fn identity_from_row(row: &Row<'_>) -> rusqlite::Result<IdentityLink>
 }
 
 pub(super) const PENDING_COLUMNS: &str = "state_digest, provider, pkce_verifier, nonce, return_to, \
-                               invitation_digest, created_at, expires_at";
+                               invitation_digest, created_at, expires_at, client_challenge";
 
 pub(super) fn pending_from_row(row: &Row<'_>) -> rusqlite::Result<PendingSignIn> {
     let provider: String = row.get(1)?;
@@ -183,5 +184,6 @@ pub(super) fn pending_from_row(row: &Row<'_>) -> rusqlite::Result<PendingSignIn>
         invitation_digest: row.get(5)?,
         created_at: UnixTime(row.get(6)?),
         expires_at: UnixTime(row.get(7)?),
+        client_challenge: row.get(8)?,
     })
 }

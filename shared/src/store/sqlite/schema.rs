@@ -162,5 +162,7 @@ CREATE TABLE authorization_codes (
 );
 CREATE INDEX authorization_codes_by_expiry ON authorization_codes (expires_at);
 ALTER TABLE access_keys ADD COLUMN expires_at INTEGER;
+ALTER TABLE one_time_tokens ADD COLUMN challenge TEXT;
+ALTER TABLE oauth_pending_sign_ins ADD COLUMN client_challenge TEXT NOT NULL DEFAULT '';
 "#,
 ];

@@ -9,7 +9,7 @@ impl TokenStore for SqliteStore {
         let t = token.clone();
         self.call(move |conn| {
             conn.execute(
-                &format!("INSERT INTO one_time_tokens ({TOKEN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+                &format!("INSERT INTO one_time_tokens ({TOKEN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
                 params![
                     t.digest,
                     t.purpose.as_str(),
@@ -17,7 +17,8 @@ impl TokenStore for SqliteStore {
                     t.email_key,
                     t.password_epoch,
                     t.created_at.seconds(),
-                    t.expires_at.seconds()
+                    t.expires_at.seconds(),
+                    t.challenge,
                 ],
             )
             .map(drop)

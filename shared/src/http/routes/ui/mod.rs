@@ -186,15 +186,17 @@ fn login_view<'a>(app: &'a App, pages: &'a Pages, page: &PageContext) -> LoginPa
     let mut providers = Vec::new();
     let return_to = format!("{}/oauth/complete", app.issuer);
     let encoded: String = url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect();
+    let challenge = crate::openid::challenge_of(&page.pkce_verifier);
+    let pkce = format!("code_challenge={challenge}&code_challenge_method=S256");
     if app.config.oauth.google.is_some() {
         providers.push((
-            format!("/v1/oauth/google/authorize?return_to={encoded}"),
+            format!("/v1/oauth/google/authorize?return_to={encoded}&{pkce}"),
             chrome.t.get("login-google"),
         ));
     }
     if app.config.oauth.github.is_some() {
         providers.push((
-            format!("/v1/oauth/github/authorize?return_to={encoded}"),
+            format!("/v1/oauth/github/authorize?return_to={encoded}&{pkce}"),
             chrome.t.get("login-github"),
         ));
     }
@@ -868,7 +870,7 @@ async fn exchange(
     page: &PageContext,
     code: &str,
 ) -> crate::error::Result<crate::flows::grant::TokenGrant> {
-    crate::flows::oauth::exchange(app, &page.caller, code).await
+    crate::flows::oauth::exchange(app, &page.caller, code, Some(&page.pkce_verifier)).await
 }
 
 #[cfg(not(feature = "oauth"))]
