@@ -158,6 +158,7 @@ fn signup_group(signup: &SignupConfig) -> Group {
         email_verification,
         verification_ttl,
         invitation_ttl,
+        conceal_existing_email,
     } = signup;
     let verification = match email_verification {
         EmailVerification::Required => "required: login waits for the email to be verified",
@@ -171,6 +172,15 @@ fn signup_group(signup: &SignupConfig) -> Group {
             ("PORTCULLIS_EMAIL_VERIFICATION", verification.to_owned()),
             ("PORTCULLIS_VERIFICATION_TTL", duration(*verification_ttl)),
             ("PORTCULLIS_INVITATION_TTL", duration(*invitation_ttl)),
+            (
+                "PORTCULLIS_SIGNUP_EXISTING_EMAIL",
+                if *conceal_existing_email {
+                    "conceal: answered like a new account; the owner is mailed"
+                } else {
+                    "reveal: 409 email_taken"
+                }
+                .to_owned(),
+            ),
         ],
     }
 }

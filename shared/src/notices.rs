@@ -27,6 +27,10 @@ const ACCESS_KEY_CREATED: Template = Template {
     text: include_str!("../templates/access-key-created.txt"),
     html: include_str!("../templates/access-key-created.html"),
 };
+const SIGNUP_EXISTING: Template = Template {
+    text: include_str!("../templates/signup-existing.txt"),
+    html: include_str!("../templates/signup-existing.html"),
+};
 const PASSWORD_CHANGED: Template = Template {
     text: include_str!("../templates/password-changed.txt"),
     html: include_str!("../templates/password-changed.html"),
@@ -201,6 +205,23 @@ pub fn access_key_created(
             ("when", when),
             ("from", from),
             ("account_link", &account_link),
+            ("reset_link", &reset_link),
+        ],
+    )
+}
+
+/// "Someone tried to create an account with your address."
+pub fn signup_existing(sender: &Sender<'_>, to: &Email, username: &str) -> Result<Message> {
+    let login_link = format!("{}/login", sender.ui);
+    let reset_link = format!("{}/forgot-password", sender.ui);
+    compose(
+        &SIGNUP_EXISTING,
+        to,
+        &[
+            ("product", sender.product),
+            ("username", username),
+            ("email", to.as_str()),
+            ("login_link", &login_link),
             ("reset_link", &reset_link),
         ],
     )

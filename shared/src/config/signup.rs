@@ -9,6 +9,7 @@ pub(super) const VARIABLES: &[&str] = &[
     "PORTCULLIS_EMAIL_VERIFICATION",
     "PORTCULLIS_VERIFICATION_TTL",
     "PORTCULLIS_INVITATION_TTL",
+    "PORTCULLIS_SIGNUP_EXISTING_EMAIL",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +58,10 @@ pub struct SignupConfig {
     pub verification_ttl: Duration,
     /// Default life of an invitation (`expires_in` may ask for another).
     pub invitation_ttl: Duration,
+    /// `PORTCULLIS_SIGNUP_EXISTING_EMAIL=conceal`: a signup with an address that has an account
+    /// is answered like a new one, and the owner is mailed instead (`reveal`, the default,
+    /// answers 409 `email_taken`, as the products Portcullis serves do).
+    pub conceal_existing_email: bool,
 }
 
 impl SignupConfig {
@@ -83,6 +88,11 @@ impl SignupConfig {
             )?,
             verification_ttl: vars.duration("PORTCULLIS_VERIFICATION_TTL", "24h")?,
             invitation_ttl: vars.duration("PORTCULLIS_INVITATION_TTL", "7days")?,
+            conceal_existing_email: vars.choice(
+                "PORTCULLIS_SIGNUP_EXISTING_EMAIL",
+                "reveal",
+                &[("reveal", false), ("conceal", true)],
+            )?,
         })
     }
 }

@@ -27,6 +27,8 @@ pub enum EventKind {
     UserDeleted,
     InvitationCreated,
     InvitationDeleted,
+    /// A signup named this account's address; under `conceal` the owner was mailed.
+    SignupExistingEmail,
     Logout,
     LogoutEverywhere,
     /// The account ended one of its own sessions.
@@ -67,6 +69,7 @@ impl EventKind {
             EventKind::UserDeleted => "admin_user_deleted",
             EventKind::InvitationCreated => "admin_invitation_created",
             EventKind::InvitationDeleted => "admin_invitation_deleted",
+            EventKind::SignupExistingEmail => "signup_existing_email",
             EventKind::Logout => "logout",
             EventKind::LogoutEverywhere => "logout_everywhere",
             EventKind::SessionRevoked => "session_revoked",

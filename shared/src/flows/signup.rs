@@ -10,6 +10,7 @@ use crate::email::Email;
 use crate::error::{Error, Result};
 use crate::invitations::{self, InvitationUse};
 use crate::json_body::JsonBody;
+use crate::notices;
 use crate::password_policy::PersonalWords;
 use crate::secret::Secret;
 use crate::user::{User, UserStatus, new_user_id};
@@ -159,28 +160,29 @@ pub async fn signup(app: &App, caller: &Caller, request: SignupRequest) -> Resul
         password_epoch: 0,
     };
     let claim = invitation.as_ref().map(|(_, claim)| claim);
-    if request.username.is_some() {
-        store_user(app, &user, claim).await?;
+    let stored = if request.username.is_some() {
+        store_user(app, &user, claim).await
     } else {
         // A suggested name may be claimed between the look-up and the write: try the next one.
-        let mut created = false;
+        let mut stored = Err(Error::UsernameTaken);
         for candidate in username::candidates(&base) {
             if app.store.user_by_username(candidate.key()).await?.is_some() {
                 continue;
             }
             user.username = candidate;
-            match store_user(app, &user, claim).await {
-                Ok(()) => {
-                    created = true;
-                    break;
-                }
-                Err(Error::UsernameTaken) => continue,
-                Err(other) => return Err(other),
+            stored = store_user(app, &user, claim).await;
+            if !matches!(stored, Err(Error::UsernameTaken)) {
+                break;
             }
         }
-        if !created {
-            return Err(Error::UsernameTaken);
+        stored
+    };
+    match stored {
+        Ok(()) => {}
+        Err(Error::EmailTaken) if config.signup.conceal_existing_email => {
+            return conceal_existing(app, caller, user).await;
         }
+        Err(error) => return Err(error),
     }
     tracing::info!(user_id = %user.id, status = user.status.as_str(), "account created");
     let mut detail = vec![("status", user.status.as_str().into())];
@@ -202,6 +204,40 @@ pub async fn signup(app: &App, caller: &Caller, request: SignupRequest) -> Resul
         username: user.username.as_str().to_owned(),
         email: user.email.as_str().to_owned(),
         status: user.status.as_str(),
+    })
+}
+
+/// A signup with an address that has an account, under `PORTCULLIS_SIGNUP_EXISTING_EMAIL=conceal`:
+/// the answer is a new account's (the password was hashed all the same, so the time matches too),
+/// nothing is created, and the address's owner is told instead of the caller.
+async fn conceal_existing(app: &App, caller: &Caller, attempt: User) -> Result<SignedUp> {
+    if let Some(owner) = app.store.user_by_email(attempt.email.key()).await? {
+        app.audit(
+            caller,
+            EventKind::SignupExistingEmail,
+            Some(&owner.id),
+            audit::detail(&[]),
+        )
+        .await;
+        if app.mail_allowed(&owner.email).await? {
+            let ui = app.ui_url();
+            let sender = notices::Sender {
+                product: &app.config.mail.product_name,
+                ui: &ui,
+            };
+            app.deliver(notices::signup_existing(
+                &sender,
+                &owner.email,
+                owner.username.as_str(),
+            ))
+            .await;
+        }
+    }
+    Ok(SignedUp {
+        user_id: attempt.id,
+        username: attempt.username.as_str().to_owned(),
+        email: attempt.email.as_str().to_owned(),
+        status: attempt.status.as_str(),
     })
 }
 
