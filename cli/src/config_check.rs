@@ -175,9 +175,9 @@ fn signup_group(signup: &SignupConfig) -> Group {
             (
                 "PORTCULLIS_SIGNUP_EXISTING_EMAIL",
                 if *conceal_existing_email {
-                    "conceal: answered like a new account; the owner is mailed"
+                    "conceal"
                 } else {
-                    "reveal: 409 email_taken"
+                    "reveal"
                 }
                 .to_owned(),
             ),

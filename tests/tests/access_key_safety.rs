@@ -276,6 +276,7 @@ async fn an_account_without_a_password_needs_a_recent_sign_in(backend: Backend) 
         created_at: now,
         session_epoch: 0,
         password_epoch: 0,
+        password_unconfirmed: false,
     };
     server.app.store.create_user(&user).await.unwrap();
     let grant = portcullis::grant::start_session(&server.app, &user, &Caller::default())

@@ -321,6 +321,7 @@ async fn verified_account(server: &Server, email: &str) -> String {
         created_at: server.clock.now(),
         session_epoch: 0,
         password_epoch: 0,
+        password_unconfirmed: false,
     };
     server.app.store.create_user(&user).await.unwrap();
     user.id
@@ -392,19 +393,89 @@ async fn google_links_to_an_existing_verified_account(backend: Backend) {
         .await
         .unwrap()
         .unwrap();
+    // The owner set a password by a mailed reset: it is theirs, and linking takes nothing away.
+    server
+        .post("/v1/password/reset-request", json!({ "email": email }))
+        .await;
+    let reset = server
+        .mailed_token(&email, "/reset-password")
+        .await
+        .expect("a reset mail");
+    let reply = server
+        .post(
+            "/v1/password/reset-confirm",
+            json!({ "token": reset, "new_password": "Owner#chosen-9" }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
 
     let tokens = signed_in_with_google(&server, &email).await;
     assert_eq!(tokens["user"]["user_id"], user_id.as_str());
     assert_eq!(tokens["user"]["username"], username.as_str());
     let links = server.app.store.identities_of(&user_id).await.unwrap();
     assert_eq!(links.len(), 1);
-    // The password still works: linking took nothing away.
+    assert_eq!(
+        server.login(&email, "Owner#chosen-9").await.status,
+        StatusCode::OK
+    );
+}
+
+/// Hardening, item 4: someone signs up with another person's address and waits; the owner
+/// confirms the mail, later signs in with Google, and the squatter's password must not still
+/// open the account.
+async fn a_password_set_before_the_address_was_confirmed_goes_at_the_link(backend: Backend) {
+    let (server, _provider) = google_server(backend, &[]).await;
+    let email = unique_email("g.squat");
+    let (user_id, _) = server.signed_up(&email).await;
+    server
+        .app
+        .store
+        .verify_email(&user_id, &email.to_lowercase(), UserStatus::Active)
+        .await
+        .unwrap()
+        .unwrap();
+    let squatter = server.login(&email, portcullis_tests::PASSWORD).await;
+    assert_eq!(squatter.status, StatusCode::OK);
+    let squatter_token = squatter.body["access_token"].as_str().unwrap().to_owned();
+    let key = server
+        .post_with_token(
+            "/v1/access-keys",
+            &squatter_token,
+            json!({ "current_password": portcullis_tests::PASSWORD }),
+        )
+        .await;
+    assert_eq!(key.status, StatusCode::CREATED);
+
+    let tokens = signed_in_with_google(&server, &email).await;
+    assert_eq!(tokens["user"]["user_id"], user_id.as_str());
     assert_eq!(
         server
             .login(&email, portcullis_tests::PASSWORD)
             .await
+            .code(),
+        "invalid_credentials",
+        "the squatter's password is gone"
+    );
+    assert_eq!(
+        server
+            .get_with_token("/v1/me", &squatter_token)
+            .await
             .status,
-        StatusCode::OK
+        StatusCode::UNAUTHORIZED,
+        "and the sessions it opened"
+    );
+    let reply = server
+        .post(
+            "/v1/login/access-key",
+            json!({ "access_key": key.body["access_key"], "secret_key": key.body["secret_key"] }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "and its keys");
+    let owner = tokens["access_token"].as_str().unwrap();
+    assert_eq!(
+        server.get_with_token("/v1/me", owner).await.status,
+        StatusCode::OK,
+        "the owner's own sign-in goes on"
     );
 }
 
@@ -1302,6 +1373,7 @@ on_both_stores!(
     google_signup_modes_apply_to_new_accounts,
     authorize_checks_provider_and_return_to,
     google_exchange_needs_the_callers_pkce_verifier,
+    a_password_set_before_the_address_was_confirmed_goes_at_the_link,
     github_new_user_then_returning_user,
     github_uses_only_a_verified_primary_email,
     github_links_only_to_verified_accounts,

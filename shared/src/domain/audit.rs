@@ -29,6 +29,9 @@ pub enum EventKind {
     InvitationDeleted,
     /// A signup named this account's address; under `conceal` the owner was mailed.
     SignupExistingEmail,
+    /// A provider identity was linked to an account whose password was set before its address
+    /// was confirmed: the password was removed, and its sessions and keys ended.
+    UnconfirmedPasswordRemoved,
     Logout,
     LogoutEverywhere,
     /// The account ended one of its own sessions.
@@ -70,6 +73,7 @@ impl EventKind {
             EventKind::InvitationCreated => "admin_invitation_created",
             EventKind::InvitationDeleted => "admin_invitation_deleted",
             EventKind::SignupExistingEmail => "signup_existing_email",
+            EventKind::UnconfirmedPasswordRemoved => "unconfirmed_password_removed",
             EventKind::Logout => "logout",
             EventKind::LogoutEverywhere => "logout_everywhere",
             EventKind::SessionRevoked => "session_revoked",

@@ -52,6 +52,10 @@ pub struct User {
     pub session_epoch: u32,
     /// Reset tokens made under an older epoch are void: setting a password bumps it.
     pub password_epoch: u32,
+    /// The password was set while the address was unconfirmed (at signup), and no mailed reset
+    /// has replaced it since: whoever set it may not own the address. Linking a provider identity
+    /// to such an account clears the password.
+    pub password_unconfirmed: bool,
 }
 
 impl User {

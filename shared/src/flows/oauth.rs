@@ -466,6 +466,38 @@ async fn finish(
 ///
 /// Every write is conditional, so of two callbacks racing with one identity exactly one link is
 /// made; the other looks again and finds it.
+/// The provider has just shown who owns the address. A password set before the address was
+/// confirmed may be a squatter's (someone who signed up with another person's address and waited
+/// for them to confirm it): it is removed, and every session and access key of the account ends.
+/// The owner can set a password again by reset.
+async fn forget_unconfirmed_password(app: &Context, caller: &Caller, user: User) -> Result<User> {
+    if user.password_hash.is_none() || !user.password_unconfirmed {
+        return Ok(user);
+    }
+    let Some(cleared) = app
+        .store
+        .set_password(&user.id, None, user.password_epoch, false)
+        .await?
+    else {
+        // A reset won meanwhile: its password is the owner's.
+        return app
+            .store
+            .user_by_id(&user.id)
+            .await?
+            .ok_or_else(|| Error::internal("an account vanished while it was linked"));
+    };
+    let keys = crate::access_keys::delete_all(app, caller, &user.id).await?;
+    tracing::warn!(user_id = %user.id, access_keys_deleted = keys, "unconfirmed password removed at provider link");
+    app.audit(
+        caller,
+        EventKind::UnconfirmedPasswordRemoved,
+        Some(&user.id),
+        audit::detail(&[]),
+    )
+    .await;
+    Ok(cleared)
+}
+
 pub async fn resolve_account(
     app: &Context,
     caller: &Caller,
@@ -505,7 +537,7 @@ pub async fn resolve_account(
             if app.store.link_identity(&link).await? {
                 tracing::info!(user_id = %user.id, provider = identity.provider.as_str(), "identity linked to an existing account");
                 audit_link(app, caller, &link, false).await;
-                return Ok(user);
+                return Ok(forget_unconfirmed_password(app, caller, user).await?);
             }
             continue;
         }
@@ -605,6 +637,7 @@ async fn create_account(
         created_at: app.clock.now(),
         session_epoch: 0,
         password_epoch: 0,
+        password_unconfirmed: false,
     };
     let link = IdentityLink {
         user_id: user.id.clone(),

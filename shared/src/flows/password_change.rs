@@ -39,7 +39,13 @@ pub async fn change(
     // or reset has already ended this session.
     let user = app
         .store
-        .set_password(&user.id, &hash, user.password_epoch)
+        // Knowing the password proves nothing about the address: the mark stays as it was.
+        .set_password(
+            &user.id,
+            Some(&hash),
+            user.password_epoch,
+            user.password_unconfirmed,
+        )
         .await?
         .ok_or(Error::Unauthorized)?;
     tracing::info!(user_id = %user.id, "password changed");

@@ -75,7 +75,8 @@ pub async fn confirm(app: &App, caller: &Caller, token: &str, new_password: &Sec
     // token is void and sets nothing.
     let user = app
         .store
-        .set_password(&used.user_id, &hash, used.password_epoch)
+        // The mailed link proved the address: the password is its owner's now.
+        .set_password(&used.user_id, Some(&hash), used.password_epoch, false)
         .await?
         .ok_or_else(invalid)?;
     app.store

@@ -158,6 +158,8 @@ pub async fn signup(app: &App, caller: &Caller, request: SignupRequest) -> Resul
         created_at: app.clock.now(),
         session_epoch: 0,
         password_epoch: 0,
+        // Set before the address is confirmed: whoever typed it may not own the address.
+        password_unconfirmed: true,
     };
     let claim = invitation.as_ref().map(|(_, claim)| claim);
     let stored = if request.username.is_some() {

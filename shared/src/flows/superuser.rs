@@ -54,6 +54,7 @@ pub async fn create(
         created_at: clock.now(),
         session_epoch: 0,
         password_epoch: 0,
+        password_unconfirmed: false,
     };
     store.create_user(&user).await?;
     tracing::info!(user_id = %user.id, "superuser created");

@@ -51,14 +51,16 @@ pub trait UserStore: Send + Sync {
     /// By the lower-cased username.
     async fn user_by_username(&self, username_key: &str) -> Result<Option<User>>;
 
-    /// Replaces the password hash and bumps both epochs, ending every session and voiding every
-    /// outstanding reset token, in one write, if the account's password epoch is still
-    /// `expected_epoch`. `None` when there is no such account or the epoch moved on.
+    /// Replaces the password hash (`None` removes the password) and its `password_unconfirmed`
+    /// mark, and bumps both epochs, ending every session and voiding every outstanding reset
+    /// token, in one write, if the account's password epoch is still `expected_epoch`. `None`
+    /// when there is no such account or the epoch moved on.
     async fn set_password(
         &self,
         user_id: &str,
-        password_hash: &str,
+        password_hash: Option<&str>,
         expected_epoch: u32,
+        unconfirmed: bool,
     ) -> Result<Option<User>>;
 
     /// Marks the email verified, if the account's email is still `email_key`, and moves a

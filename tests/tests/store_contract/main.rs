@@ -71,6 +71,7 @@ fn user(email: &str, username: &str) -> User {
         created_at: UnixTime(1_700_000_000),
         session_epoch: 3,
         password_epoch: 7,
+        password_unconfirmed: true,
     }
 }
 

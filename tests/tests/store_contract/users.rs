@@ -87,7 +87,7 @@ async fn setting_a_password_bumps_both_epochs(backend: Backend) {
     f.store.create_user(&original).await.unwrap();
     assert_eq!(
         f.store
-            .set_password(&original.id, "$argon2id$stale", 6)
+            .set_password(&original.id, Some("$argon2id$stale"), 6, false)
             .await
             .unwrap(),
         None,
@@ -95,7 +95,7 @@ async fn setting_a_password_bumps_both_epochs(backend: Backend) {
     );
     let updated = f
         .store
-        .set_password(&original.id, "$argon2id$new", 7)
+        .set_password(&original.id, Some("$argon2id$new"), 7, false)
         .await
         .unwrap()
         .unwrap();
@@ -106,7 +106,10 @@ async fn setting_a_password_bumps_both_epochs(backend: Backend) {
         Some(updated)
     );
     assert_eq!(
-        f.store.set_password("no-such-user", "x", 0).await.unwrap(),
+        f.store
+            .set_password("no-such-user", Some("x"), 0, false)
+            .await
+            .unwrap(),
         None
     );
 }

@@ -75,6 +75,10 @@ pub(super) fn user_item(user: &User) -> Item {
         ("created_at".into(), n(user.created_at.seconds())),
         ("session_epoch".into(), n(user.session_epoch)),
         ("password_epoch".into(), n(user.password_epoch)),
+        (
+            "password_unconfirmed".into(),
+            AttributeValue::Bool(user.password_unconfirmed),
+        ),
         // Admin listing: every user in one index partition, ordered by email, and again by
         // username for search.
         ("gsi1pk".into(), s(USERS_PARTITION)),
@@ -113,6 +117,11 @@ pub(super) fn user_from_item(item: &Item) -> Result<User> {
         created_at: UnixTime(get_n(item, "created_at")?),
         session_epoch: epoch(item, "session_epoch")?,
         password_epoch: epoch(item, "password_epoch")?,
+        // Accounts stored before the attribute existed count as confirmed.
+        password_unconfirmed: matches!(
+            item.get("password_unconfirmed"),
+            Some(AttributeValue::Bool(true))
+        ),
     })
 }
 

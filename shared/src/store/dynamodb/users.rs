@@ -38,20 +38,31 @@ impl UserStore for DynamoStore {
     async fn set_password(
         &self,
         user_id: &str,
-        password_hash: &str,
+        password_hash: Option<&str>,
         expected_epoch: u32,
+        unconfirmed: bool,
     ) -> Result<Option<User>> {
-        let updated = self
+        let mut request = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(user_pk(user_id)))
-            .key("sk", s("USER"))
-            .update_expression(
-                "SET password_hash = :hash ADD session_epoch :one, password_epoch :one",
-            )
+            .key("sk", s("USER"));
+        request = match password_hash {
+            Some(hash) => request
+                .update_expression(
+                    "SET password_hash = :hash, password_unconfirmed = :unconfirmed \
+                     ADD session_epoch :one, password_epoch :one",
+                )
+                .expression_attribute_values(":hash", s(hash)),
+            None => request.update_expression(
+                "SET password_unconfirmed = :unconfirmed REMOVE password_hash \
+                 ADD session_epoch :one, password_epoch :one",
+            ),
+        };
+        let updated = request
             .condition_expression("attribute_exists(pk) AND password_epoch = :epoch")
-            .expression_attribute_values(":hash", s(password_hash))
+            .expression_attribute_values(":unconfirmed", AttributeValue::Bool(unconfirmed))
             .expression_attribute_values(":epoch", n(expected_epoch))
             .expression_attribute_values(":one", n(1))
             .return_values(ReturnValue::AllNew)

@@ -208,7 +208,8 @@ fn insert_user(tx: &rusqlite::Transaction<'_>, user: &User) -> Result<()> {
     let inserted = tx.execute(
         "INSERT INTO users (id, email, email_key, username, username_key, password_hash, \
          first_name, last_name, email_verified, status, roles, created_at, session_epoch, \
-         password_epoch) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+         password_epoch, password_unconfirmed) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         params![
             user.id,
             user.email.as_str(),
@@ -224,6 +225,7 @@ fn insert_user(tx: &rusqlite::Transaction<'_>, user: &User) -> Result<()> {
             user.created_at.seconds(),
             user.session_epoch,
             user.password_epoch,
+            user.password_unconfirmed,
         ],
     );
     match inserted {

@@ -3,7 +3,8 @@
 use super::*;
 
 pub(super) const USER_COLUMNS: &str = "id, email, username, password_hash, first_name, last_name, \
-                            email_verified, status, roles, created_at, session_epoch, password_epoch";
+                            email_verified, status, roles, created_at, session_epoch, password_epoch, \
+                            password_unconfirmed";
 
 pub(super) fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
     let status: String = row.get(7)?;
@@ -25,6 +26,7 @@ pub(super) fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
         created_at: UnixTime(row.get(9)?),
         session_epoch: row.get(10)?,
         password_epoch: row.get(11)?,
+        password_unconfirmed: row.get(12)?,
     })
 }
 

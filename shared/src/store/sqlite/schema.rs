@@ -164,5 +164,6 @@ CREATE INDEX authorization_codes_by_expiry ON authorization_codes (expires_at);
 ALTER TABLE access_keys ADD COLUMN expires_at INTEGER;
 ALTER TABLE one_time_tokens ADD COLUMN challenge TEXT;
 ALTER TABLE oauth_pending_sign_ins ADD COLUMN client_challenge TEXT NOT NULL DEFAULT '';
+ALTER TABLE users ADD COLUMN password_unconfirmed INTEGER NOT NULL DEFAULT 0;
 "#,
 ];

@@ -49,18 +49,19 @@ impl UserStore for SqliteStore {
     async fn set_password(
         &self,
         user_id: &str,
-        password_hash: &str,
+        password_hash: Option<&str>,
         expected_epoch: u32,
+        unconfirmed: bool,
     ) -> Result<Option<User>> {
-        let (id, hash) = (user_id.to_owned(), password_hash.to_owned());
+        let (id, hash) = (user_id.to_owned(), password_hash.map(str::to_owned));
         self.call(move |conn| {
             conn.query_row(
                 &format!(
                     "UPDATE users SET password_hash = ?2, session_epoch = session_epoch + 1, \
-                     password_epoch = password_epoch + 1 WHERE id = ?1 AND password_epoch = ?3 \
-                     RETURNING {USER_COLUMNS}"
+                     password_epoch = password_epoch + 1, password_unconfirmed = ?4 \
+                     WHERE id = ?1 AND password_epoch = ?3 RETURNING {USER_COLUMNS}"
                 ),
-                params![id, hash, expected_epoch],
+                params![id, hash, expected_epoch, unconfirmed],
                 user_from_row,
             )
             .optional()
