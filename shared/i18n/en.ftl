@@ -191,3 +191,4 @@ account-session-app = Signed in to { $name }
 account-key-password = Your password
 account-key-password-hint = A new access key can sign in without the password, so we ask for it first.
 account-key-expires = Expires { $when }
+oidc-bad-request = The request from the app that sent you here is malformed or too long.

@@ -179,3 +179,4 @@ account-session-app = { $name }에 로그인됨
 account-key-password = 비밀번호
 account-key-password-hint = 새 액세스 키는 비밀번호 없이 로그인할 수 있어서 먼저 비밀번호를 확인합니다.
 account-key-expires = { $when }에 만료
+oidc-bad-request = 이 페이지로 보낸 앱의 요청이 잘못되었거나 너무 깁니다.

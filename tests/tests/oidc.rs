@@ -843,6 +843,211 @@ async fn clients_are_managed_by_admins_only(backend: Backend) {
     );
 }
 
+/// Redemptions of one code at once: one wins, and the others' replay revokes what it gave (the
+/// session exists before the code names it, so no replay can miss it).
+async fn concurrent_redemptions_leave_no_live_tokens(backend: Backend) {
+    let p = Provider::start(backend).await;
+    let client = p.register(false).await;
+    let (_, cookie) = p.person().await;
+    let code = p.code(&client, &cookie, &[]).await;
+    let attempts: Vec<_> = (0..5).map(|_| p.redeem(&client, &code, None)).collect();
+    let outcomes = futures_util::future::join_all(attempts).await;
+    let won: Vec<&Value> = outcomes
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::OK)
+        .map(|(_, body)| body)
+        .collect();
+    assert_eq!(won.len(), 1, "one redemption wins: {outcomes:?}");
+    let access = won[0]["access_token"].as_str().unwrap();
+    assert_eq!(
+        p.userinfo(access).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the replays revoked the winner's tokens"
+    );
+}
+
+/// An app signed in to through a sign-in made with an access key lives only as long as the key.
+async fn an_access_key_sign_in_lends_the_app_no_more_than_the_key(backend: Backend) {
+    let p = Provider::start(backend).await;
+    let client = p.register(false).await;
+    let (_, _, token) = p.server.member("keyed-app").await;
+    let created = p
+        .server
+        .api
+        .post_with_token(
+            "/v1/access-keys",
+            &token,
+            json!({"current_password": portcullis_tests::PASSWORD}),
+        )
+        .await;
+    let key = created.body["access_key"].as_str().unwrap().to_owned();
+    let opened = p
+        .server
+        .api
+        .post(
+            "/v1/login/access-key",
+            json!({"access_key": key, "secret_key": created.body["secret_key"]}),
+        )
+        .await;
+    let cookie = format!("pc_at={}", opened.body["access_token"].as_str().unwrap());
+    let code = p.code(&client, &cookie, &[]).await;
+    let (_, tokens) = p.redeem(&client, &code, None).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(p.userinfo(access).await.status(), StatusCode::OK);
+    let reply = p
+        .server
+        .api
+        .delete_with_token(&format!("/v1/access-keys/{key}"), &token)
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    assert_eq!(p.userinfo(access).await.status(), StatusCode::UNAUTHORIZED);
+    let (status, _) = p
+        .token(
+            &client,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// Posted forms are answered as GETs (a cross-site POST carries no Lax cookie) without touching
+/// cookies; repeated or over-long requests are refused without a redirect; after the logout
+/// question, the way back to the app is a page; a public client's empty Basic secret is no
+/// secret; a refresh never releases a scope the client has lost.
+async fn browser_endpoints_and_client_edge_cases(backend: Backend) {
+    let p = Provider::start(backend).await;
+    let client = p.register(false).await;
+    let (_, cookie) = p.person().await;
+
+    let response = p
+        .http
+        .post(p.url("/oauth2/authorize"))
+        .form(&[
+            ("response_type", "code"),
+            ("client_id", client.id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(location(&response).starts_with("/oauth2/authorize?response_type=code&"));
+    assert!(response.headers().get("set-cookie").is_none());
+
+    let twice = format!(
+        "/oauth2/authorize?response_type=code&client_id={0}&client_id={0}&redirect_uri={1}&scope=openid",
+        client.id,
+        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+    );
+    let long_state = "s".repeat(1000);
+    for response in [
+        p.http.get(p.url(&twice)).send().await.unwrap(),
+        p.authorize(
+            Some(&cookie),
+            &[
+                ("response_type", "code"),
+                ("client_id", &client.id),
+                ("redirect_uri", REDIRECT),
+                ("scope", "openid"),
+                ("state", &long_state),
+                ("nonce", &long_state),
+                ("login_hint", &long_state),
+            ],
+        )
+        .await,
+    ] {
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(response.headers().get(LOCATION).is_none());
+    }
+
+    // The logout question answered: back to the app through a page, not a redirect.
+    let csrf = "c".repeat(43);
+    let response = p
+        .http
+        .post(p.url("/oauth2/logout/confirm"))
+        .header(COOKIE, format!("{cookie}; pc_csrf={csrf}"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("client_id", client.id.as_str()),
+            ("post_logout_redirect_uri", AFTER_LOGOUT),
+            ("state", "s-9"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains(&format!("url={AFTER_LOGOUT}?state=s-9")),
+        "{page}"
+    );
+
+    // A public client sending `id:` with an empty Basic secret.
+    let public = p.register(true).await;
+    let (_, cookie) = p.person().await;
+    let code = p
+        .code(
+            &public,
+            &cookie,
+            &[
+                ("code_challenge", &challenge(VERIFIER)),
+                ("code_challenge_method", "S256"),
+            ],
+        )
+        .await;
+    let response = p
+        .http
+        .post(p.url("/oauth2/token"))
+        .header(
+            AUTHORIZATION,
+            format!("Basic {}", STANDARD.encode(format!("{}:", public.id))),
+        )
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // The admin takes `email` away: the next refresh no longer releases it.
+    let code = p.code(&client, &cookie, &[]).await;
+    let (_, tokens) = p.redeem(&client, &code, None).await;
+    assert_eq!(tokens["scope"], "openid profile email");
+    let reply = p
+        .server
+        .api
+        .patch_with_token(
+            &format!("/v1/admin/clients/{}", client.id),
+            &p.admin,
+            json!({"scopes": ["openid", "profile"]}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let (status, refreshed) = p
+        .token(
+            &client,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(refreshed["scope"], "openid profile");
+    let claims = p
+        .id_claims(refreshed["id_token"].as_str().unwrap(), &client)
+        .await;
+    assert!(claims.get("email").is_none());
+}
+
 on_both_stores!(
     the_code_flow_gives_verified_tokens_userinfo_refresh_and_revocation,
     a_replayed_code_is_refused_and_revokes_what_it_gave,
@@ -853,4 +1058,7 @@ on_both_stores!(
     sign_in_comes_first_and_prompt_none_does_not_wait_for_it,
     rp_initiated_logout_ends_both_sessions_and_returns_only_where_registered,
     clients_are_managed_by_admins_only,
+    concurrent_redemptions_leave_no_live_tokens,
+    an_access_key_sign_in_lends_the_app_no_more_than_the_key,
+    browser_endpoints_and_client_edge_cases,
 );

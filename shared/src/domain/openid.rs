@@ -129,6 +129,9 @@ pub struct AuthorizationCode {
     pub code_challenge: Option<String>,
     /// When the person last authenticated (the browser session's start).
     pub auth_time: UnixTime,
+    /// The access key the sign-in was made with, if one was: the app's session lives only as
+    /// long as the key does.
+    pub access_key: Option<String>,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
     /// Set once, when the code is redeemed: the session its tokens belong to. A second

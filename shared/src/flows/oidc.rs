@@ -66,6 +66,8 @@ pub struct SignedIn {
     pub user: User,
     /// When the person authenticated: the start of the browser session.
     pub auth_time: UnixTime,
+    /// The access key the browser session was opened with, if one was.
+    pub access_key: Option<String>,
 }
 
 /// What `/oauth2/authorize` does next.
@@ -237,6 +239,7 @@ pub async fn authorize(
         nonce: param("nonce").map(str::to_owned),
         code_challenge: challenge.map(str::to_owned),
         auth_time: signed_in.auth_time,
+        access_key: signed_in.access_key.clone(),
         created_at: now,
         expires_at: now.plus(std::time::Duration::from_secs(
             CODE_TTL_SECONDS.unsigned_abs(),
@@ -287,7 +290,7 @@ pub fn with_params(uri: &str, pairs: &[(&str, Option<&str>)]) -> String {
 /// `client_id` and `client_secret` in the form (`client_secret_post`, or a public client).
 #[derive(Default)]
 pub struct ClientCredentials {
-    pub basic: Option<(String, Secret)>,
+    pub basic: Option<(String, Option<Secret>)>,
     pub form_id: Option<String>,
     pub form_secret: Option<Secret>,
 }
@@ -298,20 +301,21 @@ pub async fn authenticate_client(
     credentials: ClientCredentials,
 ) -> Result<Client, Failure> {
     let (id, secret) = match (credentials.basic, credentials.form_secret) {
-        (Some(_), Some(_)) => {
+        (Some((_, Some(_))), Some(_)) => {
             return Err(OAuthError::invalid_request(
                 "use one client authentication method, not two",
             )
             .into());
         }
-        (Some((id, secret)), None) => {
+        (Some((id, basic_secret)), form_secret) => {
+            let secret = basic_secret.or(form_secret);
             if credentials.form_id.as_ref().is_some_and(|form| *form != id) {
                 return Err(OAuthError::invalid_request(
                     "client_id differs from the authenticated client",
                 )
                 .into());
             }
-            (id, Some(secret))
+            (id, secret)
         }
         (None, secret) => match credentials.form_id {
             Some(id) => (id, secret),
@@ -386,12 +390,63 @@ pub async fn redeem_code(
     if record.client_id != client.id {
         return Err(invalid().into());
     }
+    // Everything about the request is checked first; the code is used up below whatever the
+    // outcome (a wrong guess at the verifier costs the code).
+    let now = app.clock.now();
+    let verifier = field("code_verifier");
+    let pkce_ok = match (&record.code_challenge, verifier) {
+        (Some(challenge), Some(verifier)) => pkce_matches(challenge, verifier),
+        (None, None) => true,
+        // A verifier for a code issued without a challenge is a downgrade attempt (RFC 9700
+        // 2.1.1); a challenge without its verifier is a stolen code.
+        _ => false,
+    };
+    let checked = if now >= record.expires_at || record.redirect_uri != redirect_uri {
+        Err(invalid())
+    } else if !pkce_ok {
+        Err(OAuthError::invalid_grant("code_verifier does not match"))
+    } else {
+        Ok(())
+    };
+    let user = match checked {
+        Ok(()) => app
+            .store
+            .user_by_id(&record.user_id)
+            .await?
+            .filter(|user| check_status(app, user).is_ok()),
+        Err(_) => None,
+    };
+    let refresh = OpaqueToken::generate();
+    let grant = ClientGrant {
+        client_id: client.id.clone(),
+        scope: record.scope.clone(),
+        auth_time: record.auth_time,
+    };
+    // The session exists before the code names it, so a replay arriving at any moment after the
+    // redemption finds the session, and revokes it.
     let session_id = uuid::Uuid::new_v4().to_string();
-    match app.store.redeem_code(&code_digest, &session_id).await? {
+    let prepared = match &user {
+        Some(user) => {
+            let mut session = new_session(app, session_id.clone(), user, caller, refresh.digest);
+            session.client = Some(grant.clone());
+            // A sign-in made with an access key lends the app no more than the key's life.
+            session.access_key = record.access_key.clone();
+            app.store.create_session(&session).await?;
+            Some(session)
+        }
+        None => None,
+    };
+    let redemption = app.store.redeem_code(&code_digest, &session_id).await?;
+    if redemption != Redemption::Redeemed
+        && let Some(session) = &prepared
+    {
+        app.store.revoke_session(&session.id, now).await?;
+    }
+    match redemption {
         Redemption::Redeemed => {}
         Redemption::Unknown => return Err(invalid().into()),
         Redemption::AlreadyRedeemed(earlier) => {
-            app.store.revoke_session(&earlier, app.clock.now()).await?;
+            app.store.revoke_session(&earlier, now).await?;
             tracing::warn!(client_id = %client.id, session_id = %earlier, "authorization code replayed: its tokens revoked");
             app.audit(
                 caller,
@@ -403,37 +458,10 @@ pub async fn redeem_code(
             return Err(invalid().into());
         }
     }
-    // Checked once the code is used up: a wrong guess at the verifier costs the code.
-    let now = app.clock.now();
-    if now >= record.expires_at || record.redirect_uri != redirect_uri {
+    checked?;
+    let (Some(session), Some(user)) = (prepared, user) else {
         return Err(invalid().into());
-    }
-    let verifier = field("code_verifier");
-    let pkce_ok = match (&record.code_challenge, verifier) {
-        (Some(challenge), Some(verifier)) => pkce_matches(challenge, verifier),
-        (None, None) => true,
-        // A verifier for a code issued without a challenge is a downgrade attempt (RFC 9700
-        // 2.1.1); a challenge without its verifier is a stolen code.
-        _ => false,
     };
-    if !pkce_ok {
-        return Err(OAuthError::invalid_grant("code_verifier does not match").into());
-    }
-    let user = app
-        .store
-        .user_by_id(&record.user_id)
-        .await?
-        .filter(|user| check_status(app, user).is_ok())
-        .ok_or_else(invalid)?;
-    let refresh = OpaqueToken::generate();
-    let grant = ClientGrant {
-        client_id: client.id.clone(),
-        scope: record.scope.clone(),
-        auth_time: record.auth_time,
-    };
-    let mut session = new_session(app, session_id, &user, caller, refresh.digest);
-    session.client = Some(grant.clone());
-    app.store.create_session(&session).await?;
     app.audit(
         caller,
         EventKind::CodeRedeemed,
@@ -477,25 +505,28 @@ pub async fn refresh(
         .client
         .clone()
         .ok_or_else(|| Error::internal("a client session without its client"))?;
-    // A narrower scope may be asked for (RFC 6749 6); never a wider one.
+    // A narrower scope may be asked for (RFC 6749 6); never a wider one, nor one the client is
+    // no longer allowed.
+    let allowed: Vec<&str> = grant
+        .scope
+        .split(' ')
+        .filter(|s| client.scopes.iter().any(|c| c == s))
+        .collect();
     let scope = match form.get("scope").filter(|s| !s.is_empty()) {
-        None => grant.scope.clone(),
+        None => allowed.join(" "),
         Some(asked) => {
             let asked: Vec<&str> = asked.split(' ').filter(|s| !s.is_empty()).collect();
-            if !asked
-                .iter()
-                .all(|s| grant.scope.split(' ').any(|g| g == *s))
-            {
+            if !asked.iter().all(|s| allowed.contains(s)) {
                 return Err(OAuthError::new(
                     "invalid_scope",
                     "scope may not be wider than the one granted",
                 )
                 .into());
             }
-            grant
-                .scope
-                .split(' ')
+            allowed
+                .iter()
                 .filter(|g| asked.contains(g))
+                .copied()
                 .collect::<Vec<_>>()
                 .join(" ")
         }
@@ -617,6 +648,7 @@ async fn live_access(app: &App, token: &str) -> Result<Option<(ClientAccessClaim
         && session.user_id == user.id
         && session.is_live(now, user.session_epoch)
         && user.status != UserStatus::Disabled
+        && app.session_key_held(&session).await?
         && app.store.client(&claims.client_id).await?.is_some();
     Ok(good.then_some((claims, user)))
 }

@@ -62,7 +62,7 @@ pub fn form(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>,
 
 /// `Authorization: Basic` as RFC 6749 2.3.1 has it: the id and secret each form-urlencoded.
 /// `Err` when the header is there but is not Basic credentials.
-fn basic(headers: &HeaderMap) -> Result<Option<(String, Secret)>, OAuthError> {
+fn basic(headers: &HeaderMap) -> Result<Option<(String, Option<Secret>)>, OAuthError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -82,7 +82,11 @@ fn basic(headers: &HeaderMap) -> Result<Option<(String, Secret)>, OAuthError> {
             .map(|(_, v)| v.into_owned())
             .unwrap_or_default()
     };
-    Ok(Some((unescape(id), Secret::new(unescape(secret)))))
+    // Some libraries send a public client's id with an empty secret.
+    let secret = Some(unescape(secret))
+        .filter(|s| !s.is_empty())
+        .map(Secret::new);
+    Ok(Some((unescape(id), secret)))
 }
 
 /// An RFC 6749 5.2 error: 401 with a `WWW-Authenticate` challenge for `invalid_client`, 400

@@ -34,6 +34,9 @@ fn code_item(code: &AuthorizationCode) -> Item {
     if let Some(session) = &code.session_id {
         item.insert("session_id".into(), s(session));
     }
+    if let Some(key) = &code.access_key {
+        item.insert("access_key".into(), s(key));
+    }
     item
 }
 
@@ -50,6 +53,7 @@ fn code_from_item(item: &Item) -> Result<AuthorizationCode> {
         created_at: UnixTime(get_n(item, "created_at")?),
         expires_at: UnixTime(get_n(item, "valid_until")?),
         session_id: get_opt_s(item, "session_id")?,
+        access_key: get_opt_s(item, "access_key")?,
     })
 }
 

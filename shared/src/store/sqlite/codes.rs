@@ -4,7 +4,7 @@ use super::*;
 use crate::store::AuthorizationCodeStore;
 
 const CODE_COLUMNS: &str = "digest, client_id, redirect_uri, user_id, scope, nonce, \
-     code_challenge, auth_time, created_at, expires_at, session_id";
+     code_challenge, auth_time, created_at, expires_at, session_id, access_key";
 
 /// A code is kept this long after it expires, so that a late replay is still recognised and
 /// the tokens it gave revoked (DynamoDB's TTL keeps it as long).
@@ -23,6 +23,7 @@ fn code_from_row(row: &Row<'_>) -> rusqlite::Result<AuthorizationCode> {
         created_at: UnixTime(row.get(8)?),
         expires_at: UnixTime(row.get(9)?),
         session_id: row.get(10)?,
+        access_key: row.get(11)?,
     })
 }
 
@@ -41,7 +42,7 @@ impl AuthorizationCodeStore for SqliteStore {
             tx.execute(
                 &format!(
                     "INSERT INTO authorization_codes ({CODE_COLUMNS}) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
                 ),
                 params![
                     c.digest,
@@ -55,6 +56,7 @@ impl AuthorizationCodeStore for SqliteStore {
                     c.created_at.seconds(),
                     c.expires_at.seconds(),
                     c.session_id,
+                    c.access_key,
                 ],
             )
             .map_err(sql)?;

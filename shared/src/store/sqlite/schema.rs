@@ -166,4 +166,7 @@ ALTER TABLE one_time_tokens ADD COLUMN challenge TEXT;
 ALTER TABLE oauth_pending_sign_ins ADD COLUMN client_challenge TEXT NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN password_unconfirmed INTEGER NOT NULL DEFAULT 0;
 "#,
+    r#"
+ALTER TABLE authorization_codes ADD COLUMN access_key TEXT;
+"#,
 ];

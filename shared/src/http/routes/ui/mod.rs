@@ -542,6 +542,23 @@ struct ContinuePage<'a> {
     next: String,
 }
 
+/// A page that goes on to `next` by itself (and by a link): for a way off the site after a form,
+/// which the forms' `form-action 'self'` would stop as a redirect.
+fn continue_to(
+    app: &App,
+    pages: &Pages,
+    page: PageContext,
+    title_id: &str,
+    next: String,
+) -> Response {
+    let view = ContinuePage {
+        chrome: chrome(app, pages, &page, title_id),
+        next,
+    };
+    let html = html(&view);
+    page.render(StatusCode::OK, html, app)
+}
+
 /// Where a sign-in on the pages leads: to the account page, or back to the app whose
 /// authorization request waits for it. That way goes through a page of its own: the form's
 /// Content-Security-Policy (`form-action 'self'`) rightly stops a form's redirects from leaving
@@ -549,12 +566,8 @@ struct ContinuePage<'a> {
 fn after_sign_in(app: &App, pages: &Pages, page: PageContext) -> Response {
     match page.pending_authorization() {
         Some((query, _)) => {
-            let view = ContinuePage {
-                chrome: chrome(app, pages, &page, "oidc-continue-title"),
-                next: format!("/oauth2/authorize?{query}"),
-            };
-            let html = html(&view);
-            page.render(StatusCode::OK, html, app)
+            let next = format!("/oauth2/authorize?{query}");
+            continue_to(app, pages, page, "oidc-continue-title", next)
         }
         None => page.redirect("/account"),
     }

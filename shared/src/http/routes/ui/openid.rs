@@ -8,7 +8,7 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{StatusCode, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 
@@ -26,10 +26,43 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/oauth2/logout/confirm", post(logout_confirmed))
 }
 
-fn params_of(query: &str) -> HashMap<String, String> {
-    url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect()
+/// The parameters of a request; `None` when one is given twice (RFC 6749 3.1).
+fn params_of(query: &str) -> Option<HashMap<String, String>> {
+    let mut params = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if params
+            .insert(name.into_owned(), value.into_owned())
+            .is_some()
+        {
+            return None;
+        }
+    }
+    Some(params)
+}
+
+/// Longest authorization request that may wait for a sign-in: it waits in a cookie (base64, with
+/// its time), and browsers keep cookies up to 4 KiB.
+const MAX_WAITING_QUERY: usize = 2800;
+
+/// A POST from an app's page to a browser endpoint is answered with a 303 to the same request as
+/// a GET. A cross-site POST carries no `SameSite=Lax` cookie, so only the GET sees who is signed
+/// in; and this answer sets no cookie, so it can't replace the ones the browser holds.
+fn as_get(path: &str, body: &[u8]) -> Response {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(url::form_urlencoded::parse(body))
+        .finish();
+    let location = format!("{path}?{query}");
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&location) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LOCATION, value);
+    }
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
 }
 
 async fn authorize(
@@ -42,19 +75,9 @@ async fn authorize(
     authorize_with(&app, &pages, page, query).await
 }
 
-/// OpenID Connect Core 3.1.2.1: the same request, form-encoded. It changes nothing a GET could
-/// not, so it carries no anti-forgery token; it is answered as the GET with its query.
-async fn authorize_form(
-    State(app): State<AppState>,
-    Extension(pages): PagesExt,
-    page: PageContext,
-    body: Bytes,
-) -> Response {
-    // Re-encoded, so the request that may wait in a cookie is a well-formed query string.
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(url::form_urlencoded::parse(&body))
-        .finish();
-    authorize_with(&app, &pages, page, query).await
+/// OpenID Connect Core 3.1.2.1: the same request, form-encoded, answered as the GET.
+async fn authorize_form(body: Bytes) -> Response {
+    as_get("/oauth2/authorize", &body)
 }
 
 async fn authorize_with(
@@ -63,12 +86,18 @@ async fn authorize_with(
     mut page: PageContext,
     query: String,
 ) -> Response {
-    let params = params_of(&query);
+    let Some(params) = params_of(&query) else {
+        return refusal(app, pages, page, "oidc-bad-request");
+    };
+    if query.len() > MAX_WAITING_QUERY {
+        return refusal(app, pages, page, "oidc-bad-request");
+    }
     let signed_in = match page.signed_in(app).await {
         Some(who) => match app.store.session(&who.claims.sid).await {
             Ok(Some(session)) => Some(SignedIn {
                 user: who.user,
                 auth_time: session.created_at,
+                access_key: session.access_key,
             }),
             Ok(None) => None,
             Err(error) => return failed(app, pages, page, &error),
@@ -144,19 +173,15 @@ async fn logout(
     page: PageContext,
     uri: Uri,
 ) -> Response {
-    let params = params_of(uri.query().unwrap_or_default());
+    let Some(params) = params_of(uri.query().unwrap_or_default()) else {
+        return refusal(&app, &pages, page, "oidc-bad-request");
+    };
     logout_with(&app, &pages, page, params).await
 }
 
-/// RP-initiated logout by a form the app posts: like the GET.
-async fn logout_form(
-    State(app): State<AppState>,
-    Extension(pages): PagesExt,
-    page: PageContext,
-    body: Bytes,
-) -> Response {
-    let params = params_of(&String::from_utf8_lossy(&body));
-    logout_with(&app, &pages, page, params).await
+/// RP-initiated logout by a form the app posts: answered as the GET.
+async fn logout_form(body: Bytes) -> Response {
+    as_get("/oauth2/logout", &body)
 }
 
 /// With an `id_token_hint` of the account signed in here (or of anyone, when no one is), the
@@ -181,7 +206,7 @@ async fn logout_with(
         .as_ref()
         .is_some_and(|hint| who.as_ref().is_none_or(|who| who.user.id == hint.sub));
     if hinted {
-        return end_sign_in(app, pages, page, request).await;
+        return end_sign_in(app, pages, page, request, false).await;
     }
     let fields = [
         "id_token_hint",
@@ -219,7 +244,7 @@ async fn logout_confirmed(
     if let Some(reason) = request.problem {
         return refusal(&app, &pages, page, reason);
     }
-    end_sign_in(&app, &pages, page, request).await
+    end_sign_in(&app, &pages, page, request, true).await
 }
 
 async fn end_sign_in(
@@ -227,6 +252,7 @@ async fn end_sign_in(
     pages: &Pages,
     mut page: PageContext,
     request: LogoutRequest,
+    from_form: bool,
 ) -> Response {
     if let Some(hint) = &request.hint
         && let Err(error) = oidc::end_client_session(app, &page.caller, hint).await
@@ -241,7 +267,13 @@ async fn end_sign_in(
     page.sign_out();
     page.forget_authorization();
     if let Some(location) = &request.redirect {
-        return page.redirect(location);
+        // After our own form, a redirect off the site is stopped by `form-action 'self'`: the
+        // way back to the app is a page of its own.
+        return if from_form {
+            super::continue_to(app, pages, page, "oidc-signed-out-title", location.clone())
+        } else {
+            page.redirect(location)
+        };
     }
     let t = pages.messages(page.lang);
     message(
