@@ -1048,6 +1048,27 @@ async fn browser_endpoints_and_client_edge_cases(backend: Backend) {
     assert!(claims.get("email").is_none());
 }
 
+/// A code issued just before the person logs out everywhere (or changes or resets the password)
+/// is void: it came from a sign-in that has ended.
+async fn a_code_dies_with_the_sign_in_it_came_from(backend: Backend) {
+    let p = Provider::start(backend).await;
+    let client = p.register(false).await;
+    let (_, cookie) = p.person().await;
+    let code = p.code(&client, &cookie, &[]).await;
+    let page_token = cookie.trim_start_matches("pc_at=");
+    let reply = p
+        .server
+        .api
+        .post_with_token("/v1/logout", page_token, json!({"scope": "global"}))
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    let (status, body) = p.redeem(&client, &code, None).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+}
+
 on_both_stores!(
     the_code_flow_gives_verified_tokens_userinfo_refresh_and_revocation,
     a_replayed_code_is_refused_and_revokes_what_it_gave,
@@ -1061,4 +1082,5 @@ on_both_stores!(
     concurrent_redemptions_leave_no_live_tokens,
     an_access_key_sign_in_lends_the_app_no_more_than_the_key,
     browser_endpoints_and_client_edge_cases,
+    a_code_dies_with_the_sign_in_it_came_from,
 );

@@ -132,6 +132,9 @@ pub struct AuthorizationCode {
     /// The access key the sign-in was made with, if one was: the app's session lives only as
     /// long as the key does.
     pub access_key: Option<String>,
+    /// The account's session epoch when the code was issued: a logout everywhere or a password
+    /// change or reset since voids the code, as it ends the sign-in the code came from.
+    pub session_epoch: u32,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
     /// Set once, when the code is redeemed: the session its tokens belong to. A second

@@ -240,6 +240,7 @@ pub async fn authorize(
         code_challenge: challenge.map(str::to_owned),
         auth_time: signed_in.auth_time,
         access_key: signed_in.access_key.clone(),
+        session_epoch: signed_in.user.session_epoch,
         created_at: now,
         expires_at: now.plus(std::time::Duration::from_secs(
             CODE_TTL_SECONDS.unsigned_abs(),
@@ -409,11 +410,9 @@ pub async fn redeem_code(
         Ok(())
     };
     let user = match checked {
-        Ok(()) => app
-            .store
-            .user_by_id(&record.user_id)
-            .await?
-            .filter(|user| check_status(app, user).is_ok()),
+        Ok(()) => app.store.user_by_id(&record.user_id).await?.filter(|user| {
+            user.session_epoch == record.session_epoch && check_status(app, user).is_ok()
+        }),
         Err(_) => None,
     };
     let refresh = OpaqueToken::generate();

@@ -71,6 +71,7 @@ fn code(nonce: Option<&str>) -> AuthorizationCode {
         code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
         auth_time: UnixTime(90),
         access_key: nonce.map(|_| "PCAKABCDEFGHIJKLMNOP".to_owned()),
+        session_epoch: 3,
         created_at: UnixTime(100),
         expires_at: UnixTime(160),
         session_id: None,

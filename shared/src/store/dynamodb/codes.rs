@@ -18,6 +18,7 @@ fn code_item(code: &AuthorizationCode) -> Item {
         ("user_id".into(), s(&code.user_id)),
         ("scope".into(), s(&code.scope)),
         ("auth_time".into(), n(code.auth_time.seconds())),
+        ("session_epoch".into(), n(code.session_epoch)),
         ("created_at".into(), n(code.created_at.seconds())),
         ("valid_until".into(), n(code.expires_at.seconds())),
         (
@@ -54,6 +55,7 @@ fn code_from_item(item: &Item) -> Result<AuthorizationCode> {
         expires_at: UnixTime(get_n(item, "valid_until")?),
         session_id: get_opt_s(item, "session_id")?,
         access_key: get_opt_s(item, "access_key")?,
+        session_epoch: epoch(item, "session_epoch")?,
     })
 }
 

@@ -4,7 +4,7 @@ use super::*;
 use crate::store::AuthorizationCodeStore;
 
 const CODE_COLUMNS: &str = "digest, client_id, redirect_uri, user_id, scope, nonce, \
-     code_challenge, auth_time, created_at, expires_at, session_id, access_key";
+     code_challenge, auth_time, created_at, expires_at, session_id, access_key, session_epoch";
 
 /// A code is kept this long after it expires, so that a late replay is still recognised and
 /// the tokens it gave revoked (DynamoDB's TTL keeps it as long).
@@ -24,6 +24,7 @@ fn code_from_row(row: &Row<'_>) -> rusqlite::Result<AuthorizationCode> {
         expires_at: UnixTime(row.get(9)?),
         session_id: row.get(10)?,
         access_key: row.get(11)?,
+        session_epoch: row.get(12)?,
     })
 }
 
@@ -42,7 +43,7 @@ impl AuthorizationCodeStore for SqliteStore {
             tx.execute(
                 &format!(
                     "INSERT INTO authorization_codes ({CODE_COLUMNS}) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
                 ),
                 params![
                     c.digest,
@@ -57,6 +58,7 @@ impl AuthorizationCodeStore for SqliteStore {
                     c.expires_at.seconds(),
                     c.session_id,
                     c.access_key,
+                    c.session_epoch,
                 ],
             )
             .map_err(sql)?;

@@ -169,4 +169,7 @@ ALTER TABLE users ADD COLUMN password_unconfirmed INTEGER NOT NULL DEFAULT 0;
     r#"
 ALTER TABLE authorization_codes ADD COLUMN access_key TEXT;
 "#,
+    r#"
+ALTER TABLE authorization_codes ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
