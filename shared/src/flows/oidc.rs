@@ -34,10 +34,6 @@ use crate::user::{User, UserStatus};
 /// Longest `state` and `nonce` carried.
 const MAX_STATE_LENGTH: usize = 1024;
 
-/// Longest authorization request, all parameters together: one that waits for a sign-in is kept
-/// in a cookie, and browsers keep cookies up to 4 KiB.
-const MAX_REQUEST_LENGTH: usize = 2800;
-
 /// A refusal at the token, UserInfo or revocation endpoint: an RFC 6749 error, or an error of
 /// Portcullis' own (a store that is down).
 #[derive(Debug)]
@@ -121,12 +117,6 @@ pub async fn authorize(
             ],
         )))
     };
-    let length: usize = params.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-    if length > MAX_REQUEST_LENGTH {
-        return back(OAuthError::invalid_request(format!(
-            "the request must be at most {MAX_REQUEST_LENGTH} characters"
-        )));
-    }
     if param("request").is_some() {
         return back(OAuthError::new(
             "request_not_supported",

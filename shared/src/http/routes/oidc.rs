@@ -46,15 +46,20 @@ pub fn form(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>,
             "the body must be application/x-www-form-urlencoded",
         ));
     }
+    unique_params(body)
+        .map_err(|name| OAuthError::invalid_request(format!("{name} is given more than once")))
+}
+
+/// The parameters of a form-encoded body or query string, or the name of one given twice
+/// (RFC 6749 3.1 and 3.2 refuse repeated parameters).
+pub fn unique_params(bytes: &[u8]) -> Result<HashMap<String, String>, String> {
     let mut params = HashMap::new();
-    for (name, value) in url::form_urlencoded::parse(body) {
+    for (name, value) in url::form_urlencoded::parse(bytes) {
         if params
             .insert(name.to_string(), value.into_owned())
             .is_some()
         {
-            return Err(OAuthError::invalid_request(format!(
-                "{name} is given more than once"
-            )));
+            return Err(name.into_owned());
         }
     }
     Ok(params)

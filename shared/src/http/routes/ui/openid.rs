@@ -28,16 +28,7 @@ pub(super) fn routes() -> Router<AppState> {
 
 /// The parameters of a request; `None` when one is given twice (RFC 6749 3.1).
 fn params_of(query: &str) -> Option<HashMap<String, String>> {
-    let mut params = HashMap::new();
-    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
-        if params
-            .insert(name.into_owned(), value.into_owned())
-            .is_some()
-        {
-            return None;
-        }
-    }
-    Some(params)
+    crate::http::routes::oidc::unique_params(query.as_bytes()).ok()
 }
 
 /// Longest authorization request that may wait for a sign-in: it waits in a cookie (base64, with
