@@ -105,6 +105,11 @@ def test_every_login_error_has_its_own_words(page, start_server):
     sign_up(page, server, email, username="kate")
     page.get_by_role("heading", name="Your account").wait_for()
     page.get_by_role("button", name="Log out").click()
+    # This browser signed in: it keeps a device cookie through logging out. A stranger has none.
+    cookies = page.context.cookies()
+    device = [c for c in cookies if c["name"] == "pc_device"]
+    assert len(device) == 1 and device[0]["httpOnly"], cookies
+    page.context.clear_cookies()
 
     # One message for an unknown account and a wrong password.
     log_in(page, server, "nobody-here", "Wrong#pass1")
@@ -122,6 +127,12 @@ def test_every_login_error_has_its_own_words(page, start_server):
     log_in(page, server, "kate", PASSWORD)
     text = page.locator(".summary").inner_text()
     assert re.search(r"Try again in 20 minutes", text), text
+
+    # The stranger is locked out, not the owner: the browser that signed in before still does.
+    page.context.clear_cookies()
+    page.context.add_cookies(device)
+    log_in(page, server, "kate", PASSWORD)
+    page.get_by_role("heading", name="Your account").wait_for()
 
 
 def test_login_while_waiting_for_approval_and_when_disabled(page, start_server):

@@ -13,6 +13,10 @@ pub enum EventKind {
     LoginSucceeded,
     LoginFailed,
     AccountLocked,
+    /// A trusted device reached the threshold: its token is void, and it counts with strangers.
+    DeviceLocked,
+    /// Wrong access-key secrets reached the threshold: key logins are locked, passwords are not.
+    AccessKeyLoginLocked,
     EmailVerified,
     PasswordResetRequested,
     PasswordReset,
@@ -58,6 +62,8 @@ impl EventKind {
             EventKind::LoginSucceeded => "login_succeeded",
             EventKind::LoginFailed => "login_failed",
             EventKind::AccountLocked => "account_locked",
+            EventKind::DeviceLocked => "device_locked",
+            EventKind::AccessKeyLoginLocked => "access_key_login_locked",
             EventKind::EmailVerified => "email_verified",
             EventKind::PasswordResetRequested => "password_reset_requested",
             EventKind::PasswordReset => "password_reset",

@@ -8,6 +8,11 @@
 //! each attempt this way *before* checking its password (`login::begin_attempt`), so concurrent
 //! attempts are counted exactly and at most `threshold` passwords are tested per run; attempts
 //! past it are refused unchecked and never move the end of the lock.
+//!
+//! Runs are kept apart so that strangers lock themselves out, not the owner (OWASP's device
+//! cookies): a client that has signed in to the account before counts under its device
+//! (`device_key`), everyone else under the account (`account_key`), and access-key logins under
+//! their own key (`key_login_key`), so password guesses never block keys and the reverse.
 
 use std::time::Duration;
 
@@ -52,12 +57,38 @@ pub fn account_key(user_id: &str) -> String {
     format!("{ACCOUNT_PREFIX}{user_id}")
 }
 
-/// The account a lockout key counts for, when it is an account's key.
+/// The key of a trusted device's run: the account and the device token's id.
+pub fn device_key(user_id: &str, device_id: &str) -> String {
+    format!("{DEVICE_PREFIX}{user_id}#{device_id}")
+}
+
+/// The key of the account's access-key logins.
+pub fn key_login_key(user_id: &str) -> String {
+    format!("{KEY_LOGIN_PREFIX}{user_id}")
+}
+
+/// The account a lockout key counts for, when it is an account's, a device's or key logins'.
 pub fn account_of(key: &str) -> Option<&str> {
+    if let Some(device) = key.strip_prefix(DEVICE_PREFIX) {
+        return device.split_once('#').map(|(user_id, _)| user_id);
+    }
     key.strip_prefix(ACCOUNT_PREFIX)
+        .or_else(|| key.strip_prefix(KEY_LOGIN_PREFIX))
+}
+
+/// Whether `key` counts a trusted device's failures.
+pub fn is_device_key(key: &str) -> bool {
+    key.starts_with(DEVICE_PREFIX)
+}
+
+/// Whether `key` counts access-key logins.
+pub fn is_key_login_key(key: &str) -> bool {
+    key.starts_with(KEY_LOGIN_PREFIX)
 }
 
 const ACCOUNT_PREFIX: &str = "account#";
+const DEVICE_PREFIX: &str = "device#";
+const KEY_LOGIN_PREFIX: &str = "key-login#";
 
 pub fn identifier_key(normalized_identifier: &str) -> String {
     let digest = Sha256::digest(normalized_identifier.as_bytes());
@@ -225,5 +256,13 @@ mod tests {
         assert_eq!(account_key("u1"), "account#u1");
         assert_eq!(account_of(&account_key("u1")), Some("u1"));
         assert_eq!(account_of(&identifier_key("ada")), None);
+        let device = device_key("u1", "d1");
+        assert_eq!(account_of(&device), Some("u1"));
+        assert!(is_device_key(&device) && !is_key_login_key(&device));
+        let keys = key_login_key("u1");
+        assert_eq!(account_of(&keys), Some("u1"));
+        assert!(is_key_login_key(&keys) && !is_device_key(&keys));
+        assert_ne!(keys, account_key("u1"));
+        assert_ne!(device, account_key("u1"));
     }
 }

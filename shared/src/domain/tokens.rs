@@ -226,6 +226,24 @@ pub struct ScopedClaims {
 /// The `typ` header of a client's access token.
 const CLIENT_ACCESS_TYP: &str = "at+jwt";
 
+/// The claims of a device token: proof that a client has signed in to account `sub` before, so
+/// that its failed logins count apart from everyone else's (`login::Counter`). It opens nothing:
+/// no route takes it as a credential, and its `typ` and audience keep it from passing for one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceClaims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    /// The device's id: its failures count under it.
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// The `typ` header and audience of a device token.
+const DEVICE_TYP: &str = "device+jwt";
+pub const DEVICE_AUDIENCE: &str = "portcullis-device";
+
 /// How long keys stay around once they stop signing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeyWindows {
@@ -361,6 +379,20 @@ impl Keyring {
         self.sign_as(claims, "JWT")
     }
 
+    /// Signs a device token (`typ` `device+jwt`).
+    pub fn sign_device(&self, claims: &DeviceClaims) -> Result<Secret> {
+        self.sign_as(claims, DEVICE_TYP)
+    }
+
+    /// The claims of a device token this issuer signed that is valid at `now`.
+    pub fn verify_device(&self, token: &str, issuer: &str, now: UnixTime) -> Option<DeviceClaims> {
+        let claims: DeviceClaims = self.decode(token, issuer, DEVICE_TYP)?;
+        (claims.aud == DEVICE_AUDIENCE
+            && claims.iat <= now.plus(CLOCK_SKEW).seconds()
+            && now.seconds() < claims.exp)
+            .then_some(claims)
+    }
+
     fn sign_as(&self, claims: &impl Serialize, typ: &str) -> Result<Secret> {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.signing_kid.clone());
@@ -424,7 +456,8 @@ impl Keyring {
         now: UnixTime,
     ) -> Option<AccessClaims> {
         let header = jsonwebtoken::decode_header(token).ok()?;
-        if header.alg != Algorithm::RS256 || header.typ.as_deref() == Some(CLIENT_ACCESS_TYP) {
+        // Only the API's own access tokens: never a client's, a device's or anything else typed.
+        if header.alg != Algorithm::RS256 || header.typ.as_deref().is_some_and(|t| t != "JWT") {
             return None;
         }
         let kid = header.kid?;
@@ -633,6 +666,63 @@ mod tests {
                 UnixTime(10)
             )
             .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_device_token_is_never_an_access_token_and_the_reverse() {
+        let keyring = Keyring::from_records(
+            &[SigningKeyRecord::generate(UnixTime(0), UnixTime(0))
+                .await
+                .unwrap()],
+            UnixTime(0),
+            WINDOWS,
+        )
+        .unwrap();
+        let issuer = "http://issuer.test";
+        let device = DeviceClaims {
+            iss: issuer.into(),
+            aud: DEVICE_AUDIENCE.into(),
+            sub: "user-1".into(),
+            jti: "device-1".into(),
+            iat: 10,
+            exp: 1_000,
+        };
+        let token = keyring.sign_device(&device).unwrap();
+        assert_eq!(
+            keyring.verify_device(token.expose(), issuer, UnixTime(10)),
+            Some(device.clone())
+        );
+        assert_eq!(
+            keyring.verify_device(token.expose(), issuer, UnixTime(1_000)),
+            None,
+            "expired"
+        );
+        assert_eq!(
+            keyring.verify_device(token.expose(), "http://other", UnixTime(10)),
+            None
+        );
+        // Even with the API's audience, a device token opens nothing.
+        let as_api = DeviceClaims {
+            aud: "portcullis".into(),
+            ..device
+        };
+        let forged = keyring.sign_device(&as_api).unwrap();
+        assert!(
+            keyring
+                .verify(forged.expose(), issuer, "portcullis", UnixTime(10))
+                .is_none()
+        );
+        assert!(
+            keyring
+                .verify_device(forged.expose(), issuer, UnixTime(10))
+                .is_none()
+        );
+        let access = keyring.sign(&claims(10)).unwrap();
+        assert!(
+            keyring
+                .verify_device(access.expose(), issuer, UnixTime(10))
+                .is_none()
         );
     }
 }

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::grant::{TokenGrant, start_session_with};
 use crate::json_body::JsonBody;
 use crate::lockout;
-use crate::login::{begin_attempt, check_status, failed_attempt};
+use crate::login::{Counter, begin_attempt, check_password, check_status, failed_attempt};
 use crate::notices;
 use crate::secret::Secret;
 use crate::tokens::{OpaqueToken, digest};
@@ -57,10 +57,12 @@ pub const RECENT_LOGIN: Duration = Duration::from_secs(5 * 60);
 /// The shortest lifetime a key may be given.
 const MIN_LIFETIME: Duration = Duration::from_secs(60);
 
-/// `POST /v1/access-keys`, read: `{"current_password", "expires_in"}`.
+/// `POST /v1/access-keys`, read: `{"current_password", "expires_in", "device_token"}`.
 #[derive(Debug, Default)]
 pub struct NewKey {
     pub current_password: Option<Secret>,
+    /// The client's device token: a wrong password counts where a login from it would.
+    pub device_token: Option<String>,
     /// Seconds from now.
     pub expires_in: Option<u64>,
 }
@@ -74,6 +76,7 @@ impl NewKey {
         let mut body = JsonBody::from_slice(bytes)?;
         let key = NewKey {
             current_password: body.secret("current_password", false),
+            device_token: body.string("device_token", false),
             expires_in: body.unsigned("expires_in", false),
         };
         if key.expires_in.is_some_and(|s| s < MIN_LIFETIME.as_secs()) {
@@ -108,7 +111,14 @@ pub async fn create(
     if !who.user.email_verified && app.config.signup.email_verification != EmailVerification::Off {
         return Err(Error::EmailNotVerified);
     }
-    reauthenticate(app, caller, who, request.current_password.as_ref()).await?;
+    reauthenticate(
+        app,
+        caller,
+        who,
+        request.current_password.as_ref(),
+        request.device_token.as_deref(),
+    )
+    .await?;
     let secret = OpaqueToken::generate();
     let key = AccessKey {
         id: new_key_id(),
@@ -170,6 +180,7 @@ async fn reauthenticate(
     caller: &Caller,
     who: &Authenticated,
     current_password: Option<&Secret>,
+    device_token: Option<&str>,
 ) -> Result<()> {
     if who.user.password_hash.is_none() {
         let session = app.store.session(&who.claims.sid).await?;
@@ -183,18 +194,13 @@ async fn reauthenticate(
     let Some(password) = current_password.filter(|p| !p.expose().is_empty()) else {
         return Err(Error::invalid_field("current_password", "is required"));
     };
-    let key = lockout::account_key(&who.user.id);
-    let attempt = begin_attempt(app, &key).await?;
-    if !app
-        .passwords
-        .verify(password, who.user.password_hash.as_deref())
-        .await?
-    {
-        failed_attempt(app, caller, &key, &attempt).await?;
-        return Err(Error::InvalidCredentials);
+    let counter = Counter::for_password(app, &who.user, device_token).await?;
+    let hash = who.user.password_hash.as_deref();
+    if check_password(app, caller, &counter, password, hash).await? {
+        Ok(())
+    } else {
+        Err(Error::InvalidCredentials)
     }
-    app.store.clear_lockout(&key).await?;
-    Ok(())
 }
 
 /// Deletes every key of the account (a completed password reset): whoever planted one loses it.
@@ -285,10 +291,11 @@ impl KeyLogin {
     }
 }
 
-/// `POST /v1/login/access-key`. Like a password login: the attempt is counted toward the owning
-/// account's lockout before the secret is checked (an unknown key counts under a digest of
-/// itself), a wrong secret or unknown key is the same 401, and the account's state is told only
-/// after a right secret.
+/// `POST /v1/login/access-key`. Like a password login: the attempt is counted before the secret is
+/// checked, a wrong secret or unknown key is the same 401, and the account's state is told only
+/// after a right secret. Key logins count in a run of their own (an unknown key under a digest
+/// of itself): password guesses never block them, wrong secrets never lock password logins, and
+/// a key login never clears password failures.
 #[tracing::instrument(skip_all, err(level = "info"))]
 pub async fn login(app: &App, caller: &Caller, request: KeyLogin) -> Result<TokenGrant> {
     if !app.config.login.access_key_login {
@@ -304,19 +311,19 @@ pub async fn login(app: &App, caller: &Caller, request: KeyLogin) -> Result<Toke
         .store
         .user_by_id(key.as_ref().map_or("#none", |k| k.user_id.as_str()))
         .await?;
-    let lock_key = match &owner {
-        Some(user) => lockout::account_key(&user.id),
+    let counter = Counter::new(match &owner {
+        Some(user) => lockout::key_login_key(&user.id),
         None => lockout::identifier_key(&format!("access-key#{}", request.access_key)),
-    };
-    let attempt = begin_attempt(app, &lock_key).await?;
+    });
+    let attempt = begin_attempt(app, counter.key()).await?;
     let presented = digest(request.secret_key.expose());
     let expected = key.as_ref().map_or("", |k| k.secret_digest.as_str());
     let matched: bool = presented.as_bytes().ct_eq(expected.as_bytes()).into();
     // An expired key is refused like a wrong secret.
     let live = key.as_ref().is_some_and(|k| k.is_live(app.clock.now()));
     let (Some(key), Some(user)) = (key.filter(|_| matched && live), owner) else {
-        failed_attempt(app, caller, &lock_key, &attempt).await?;
-        let user_id = lockout::account_of(&lock_key);
+        failed_attempt(app, caller, &counter, &attempt).await?;
+        let user_id = lockout::account_of(counter.key());
         app.audit(
             caller,
             EventKind::LoginFailed,
@@ -326,7 +333,7 @@ pub async fn login(app: &App, caller: &Caller, request: KeyLogin) -> Result<Toke
         .await;
         return Err(Error::InvalidCredentials);
     };
-    app.store.clear_lockout(&lock_key).await?;
+    app.store.clear_lockout(counter.key()).await?;
     check_status(app, &user)?;
     let now = app.clock.now();
     app.store.touch_access_key(&key.id, now).await?;

@@ -160,12 +160,16 @@ pub async fn approve(app: &App, caller: &Caller, admin: &Authenticated, id: &str
     Ok(me(user))
 }
 
-/// Ends a lockout now.
+/// Ends a lockout now: of password logins from strangers and of access-key logins (a locked
+/// device stays void; its next sign-in makes it trusted again).
 pub async fn unlock(app: &App, caller: &Caller, admin: &Authenticated, id: &str) -> Result<Me> {
     let user = app.store.user_by_id(id).await?.ok_or(Error::NotFound)?;
-    app.store
-        .clear_lockout(&lockout::account_key(&user.id))
-        .await?;
+    for key in [
+        lockout::account_key(&user.id),
+        lockout::key_login_key(&user.id),
+    ] {
+        app.store.clear_lockout(&key).await?;
+    }
     app.audit(
         caller,
         EventKind::UserUnlocked,

@@ -19,11 +19,14 @@ pub struct TokenGrant {
     pub user_id: String,
     pub username: String,
     pub email: String,
+    /// For a password login: the token that makes this client a trusted device of the account
+    /// (`login::Counter`).
+    pub device_token: Option<Secret>,
 }
 
 impl Serialize for TokenGrant {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("TokenGrant", 5)?;
+        let mut s = serializer.serialize_struct("TokenGrant", 6)?;
         s.serialize_field("access_token", self.access_token.expose())?;
         s.serialize_field("token_type", "Bearer")?;
         s.serialize_field("expires_in", &self.expires_in)?;
@@ -36,6 +39,9 @@ impl Serialize for TokenGrant {
                 "email": self.email,
             }),
         )?;
+        if let Some(device_token) = &self.device_token {
+            s.serialize_field("device_token", device_token.expose())?;
+        }
         s.end()
     }
 }
@@ -127,5 +133,6 @@ pub fn grant(
         user_id: user.id.clone(),
         username: user.username.as_str().to_owned(),
         email: user.email.as_str().to_owned(),
+        device_token: None,
     })
 }

@@ -4,10 +4,15 @@
 //! is counted (under a digest of the identifier) and the same 401 comes back, so neither status,
 //! body nor time tells which accounts exist. Account states are revealed only after a correct
 //! password.
+//!
+//! Failures count where they lock out the one making them (`Counter`): a client that has signed
+//! in to the account before presents its device token and counts on its own, so ten guesses by a
+//! stranger lock strangers out while the owner's browser still signs in.
 
 use crate::app::App;
 use crate::audit::{self, EventKind};
 use crate::caller::Caller;
+use crate::clock::UnixTime;
 use crate::config::EmailVerification;
 use crate::email::Email;
 use crate::error::{Error, Result};
@@ -15,7 +20,14 @@ use crate::grant::{TokenGrant, start_session};
 use crate::json_body::JsonBody;
 use crate::lockout::{self, FailureWrite, LockState, LockoutPolicy, LockoutRecord};
 use crate::secret::Secret;
+use crate::tokens::{DEVICE_AUDIENCE, DeviceClaims};
 use crate::user::{User, UserStatus};
+
+/// How long a device stays trusted after its latest password sign-in.
+pub const DEVICE_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(180 * 86_400);
+
+/// Longer device tokens are not read (a real one is under 700 characters).
+const MAX_DEVICE_TOKEN_LENGTH: usize = 4096;
 
 /// Longer identifiers are refused outright (the longest email is 254 characters).
 const MAX_IDENTIFIER_LENGTH: usize = 320;
@@ -24,12 +36,17 @@ const MAX_IDENTIFIER_LENGTH: usize = 320;
 pub struct LoginRequest {
     pub identifier: String,
     pub password: Secret,
+    /// The device token a previous sign-in to this account gave this client, if it kept one.
+    pub device_token: Option<String>,
 }
 
 impl LoginRequest {
     pub fn from_json(mut body: JsonBody) -> Result<LoginRequest> {
         let identifier = body.string("identifier", true).map(|i| i.trim().to_owned());
         let password = body.secret("password", true);
+        // Optional, and never an error: an expired or foreign token only makes the client a
+        // stranger.
+        let device_token = body.string("device_token", false);
         if let Some(identifier) = &identifier {
             if identifier.is_empty() {
                 body.error("identifier", "must not be empty");
@@ -50,6 +67,7 @@ impl LoginRequest {
         Ok(LoginRequest {
             identifier,
             password,
+            device_token,
         })
     }
 }
@@ -74,27 +92,28 @@ async fn find_account(app: &App, identifier: &str) -> Result<Option<User>> {
 #[tracing::instrument(skip_all, err(level = "info"))]
 pub async fn login(app: &App, caller: &Caller, request: LoginRequest) -> Result<TokenGrant> {
     let user = find_account(app, &request.identifier).await?;
-    let key = match &user {
-        Some(user) => lockout::account_key(&user.id),
-        None => lockout::identifier_key(&request.identifier.to_lowercase()),
+    let counter = match &user {
+        Some(user) => Counter::for_password(app, user, request.device_token.as_deref()).await?,
+        None => Counter::new(lockout::identifier_key(&request.identifier.to_lowercase())),
     };
-    let attempt = begin_attempt(app, &key).await?;
     let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
-    let matched = app.passwords.verify(&request.password, hash).await?;
+    let matched = check_password(app, caller, &counter, &request.password, hash).await?;
     let Some(user) = user.filter(|_| matched) else {
-        failed_attempt(app, caller, &key, &attempt).await?;
         app.audit(
             caller,
             EventKind::LoginFailed,
-            lockout::account_of(&key),
-            audit::detail(&[("method", "password".into())]),
+            lockout::account_of(&counter.key),
+            audit::detail(&[
+                ("method", "password".into()),
+                ("trusted_device", counter.is_device().into()),
+            ]),
         )
         .await;
         return Err(Error::InvalidCredentials);
     };
-    app.store.clear_lockout(&key).await?;
     check_status(app, &user)?;
-    let grant = start_session(app, &user, caller).await?;
+    let mut grant = start_session(app, &user, caller).await?;
+    grant.device_token = Some(device_token(app, &user)?);
     tracing::info!(user_id = %user.id, session_id = %grant.session_id, "logged in");
     app.audit(
         caller,
@@ -104,6 +123,98 @@ pub async fn login(app: &App, caller: &Caller, request: LoginRequest) -> Result<
     )
     .await;
     Ok(grant)
+}
+
+/// The run a password attempt counts in.
+#[derive(Clone, Debug)]
+pub struct Counter {
+    key: String,
+    /// For a trusted device: when its token expires, which its record must outlive once it locks
+    /// (a locked device stays void).
+    device_expires_at: Option<UnixTime>,
+}
+
+impl Counter {
+    /// A run under `key` (an account's, an unknown identifier's, or key logins').
+    pub fn new(key: String) -> Counter {
+        Counter {
+            key,
+            device_expires_at: None,
+        }
+    }
+
+    /// Where a password attempt on `user`'s account counts: under the client's device when it
+    /// presents a valid device token of this account that has not locked, otherwise under the
+    /// account with everyone else. A stolen device token thus buys its own ten tries at most,
+    /// then it is void.
+    pub async fn for_password(
+        app: &App,
+        user: &User,
+        device_token: Option<&str>,
+    ) -> Result<Counter> {
+        let now = app.clock.now();
+        let device = device_token
+            .filter(|t| t.len() <= MAX_DEVICE_TOKEN_LENGTH)
+            .and_then(|t| app.keys().verify_device(t, &app.issuer, now))
+            .filter(|claims| claims.sub == user.id);
+        if let Some(device) = device {
+            let key = lockout::device_key(&user.id, &device.jti);
+            let void = app
+                .store
+                .lockout(&key)
+                .await?
+                .is_some_and(|record| record.locked_until.is_some());
+            if !void {
+                return Ok(Counter {
+                    key,
+                    device_expires_at: Some(UnixTime(device.exp)),
+                });
+            }
+        }
+        Ok(Counter::new(lockout::account_key(&user.id)))
+    }
+
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Whether the attempt counts under a trusted device.
+    pub fn is_device(&self) -> bool {
+        self.device_expires_at.is_some()
+    }
+}
+
+/// A fresh device token for `user`: it makes the client that holds it a trusted device.
+pub fn device_token(app: &App, user: &User) -> Result<Secret> {
+    let now = app.clock.now();
+    app.keys().sign_device(&DeviceClaims {
+        iss: app.issuer.clone(),
+        aud: DEVICE_AUDIENCE.to_owned(),
+        sub: user.id.clone(),
+        jti: uuid::Uuid::new_v4().to_string(),
+        iat: now.seconds(),
+        exp: now.plus(DEVICE_TOKEN_TTL).seconds(),
+    })
+}
+
+/// Checks `password` against `hash` as one attempt of `counter`'s run: counted before the check,
+/// left counted when wrong (the one reaching the threshold locks), and the run cleared when
+/// right. Only that run: a success never clears another's failures.
+pub async fn check_password(
+    app: &App,
+    caller: &Caller,
+    counter: &Counter,
+    password: &Secret,
+    hash: Option<&str>,
+) -> Result<bool> {
+    let attempt = begin_attempt(app, &counter.key).await?;
+    let matched = app.passwords.verify(password, hash).await?;
+    if matched {
+        app.store.clear_lockout(&counter.key).await?;
+    } else {
+        failed_attempt(app, caller, counter, &attempt).await?;
+    }
+    Ok(matched)
 }
 
 /// One password attempt, counted before the password is checked.
@@ -137,20 +248,35 @@ pub async fn begin_attempt(app: &App, key: &str) -> Result<Attempt> {
 pub async fn failed_attempt(
     app: &App,
     caller: &Caller,
-    key: &str,
+    counter: &Counter,
     attempt: &Attempt,
 ) -> Result<()> {
     let policy: LockoutPolicy = app.config.login.lockout;
     if policy.locks(&attempt.record) {
         let until = attempt.at.now.plus(policy.duration);
-        app.store
-            .lock(key, until, attempt.at.expires_at.max(until))
-            .await?;
-        tracing::warn!(failures = attempt.record.failures, "login locked");
+        // A device's record outlives its token, so the token stays void.
+        let keep_until = attempt
+            .at
+            .expires_at
+            .max(until)
+            .max(counter.device_expires_at.unwrap_or(until));
+        app.store.lock(&counter.key, until, keep_until).await?;
+        let kind = if counter.is_device() {
+            EventKind::DeviceLocked
+        } else if lockout::is_key_login_key(&counter.key) {
+            EventKind::AccessKeyLoginLocked
+        } else {
+            EventKind::AccountLocked
+        };
+        tracing::warn!(
+            failures = attempt.record.failures,
+            event = kind.as_str(),
+            "login locked"
+        );
         app.audit(
             caller,
-            EventKind::AccountLocked,
-            lockout::account_of(key),
+            kind,
+            lockout::account_of(&counter.key),
             audit::detail(&[("until", until.rfc3339().into())]),
         )
         .await;

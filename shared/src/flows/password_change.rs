@@ -5,14 +5,15 @@ use crate::audit::{self, EventKind};
 use crate::caller::Caller;
 use crate::error::{Error, Result};
 use crate::grant::{TokenGrant, start_session};
-use crate::lockout;
 use crate::login;
 use crate::notices::PasswordChange;
 use crate::password_reset::{check_policy, notify_password_changed};
 use crate::secret::Secret;
 
-/// Checks the current password (a wrong one counts toward the lockout), sets the new one, ends
-/// every session of the account (the asking one too) and starts a new one.
+/// Checks the current password (a wrong one counts like a failed login from the same client, so
+/// under its device when `device_token` is one of this account's: a stolen access token can't
+/// lock the owner's devices out), sets the new one, ends every session of the account (the
+/// asking one too) and starts a new one.
 #[tracing::instrument(skip_all, fields(user_id = %who.user.id), err(level = "info"))]
 pub async fn change(
     app: &App,
@@ -20,19 +21,14 @@ pub async fn change(
     who: Authenticated,
     current: &Secret,
     new: &Secret,
+    device_token: Option<&str>,
 ) -> Result<TokenGrant> {
     let user = who.user;
-    let key = lockout::account_key(&user.id);
-    let attempt = login::begin_attempt(app, &key).await?;
-    if !app
-        .passwords
-        .verify(current, user.password_hash.as_deref())
-        .await?
-    {
-        login::failed_attempt(app, caller, &key, &attempt).await?;
+    let counter = login::Counter::for_password(app, &user, device_token).await?;
+    let hash = user.password_hash.as_deref();
+    if !login::check_password(app, caller, &counter, current, hash).await? {
         return Err(Error::InvalidCredentials);
     }
-    app.store.clear_lockout(&key).await?;
     check_policy(app, &user, new, "new_password")?;
     let hash = app.passwords.hash(new).await?;
     // Conditional on the epoch read when the request was authenticated: a concurrent change

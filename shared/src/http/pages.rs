@@ -41,6 +41,9 @@ pub const LANG_COOKIE: &str = "pc_lang";
 pub const PKCE_COOKIE: &str = "pc_pkce";
 /// The OpenID authorization request waiting while the person signs in.
 pub const AUTHORIZE_COOKIE: &str = "pc_authz";
+/// The device token of the account this browser last signed in to with its password: its wrong
+/// passwords count apart from strangers' (`login::Counter`). It outlives signing out.
+pub const DEVICE_COOKIE: &str = "pc_device";
 
 /// How long a waiting authorization request is kept: long enough to sign up and confirm the
 /// address on the way.
@@ -430,6 +433,21 @@ impl PageContext {
                 self.secure,
                 Some(session_ttl),
             ));
+        if let Some(device_token) = &grant.device_token {
+            let jar = std::mem::take(&mut self.jar);
+            let device_ttl = i64::try_from(crate::login::DEVICE_TOKEN_TTL.as_secs()).ok();
+            self.jar = jar.add(cookie(
+                DEVICE_COOKIE,
+                device_token.expose(),
+                self.secure,
+                device_ttl,
+            ));
+        }
+    }
+
+    /// The device token this browser holds, if any.
+    pub fn device_token(&self) -> Option<String> {
+        self.jar.get(DEVICE_COOKIE).map(|c| c.value().to_owned())
     }
 
     pub fn sign_out(&mut self) {

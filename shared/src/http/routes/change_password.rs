@@ -30,9 +30,13 @@ async fn change_password(
 ) -> Result {
     let current = body.secret("current_password", true);
     let new = body.secret("new_password", true);
+    let device_token = body.string("device_token", false);
     body.finish()?;
     let (Some(current), Some(new)) = (current, new) else {
         return Err(Error::internal("a missing field was not reported"));
     };
-    tokens(&password_change::change(&app, &caller, who, &current, &new).await?)
+    tokens(
+        &password_change::change(&app, &caller, who, &current, &new, device_token.as_deref())
+            .await?,
+    )
 }

@@ -394,11 +394,13 @@ impl UserStore for DynamoStore {
         for (pk, sk) in self.items_of(user_id).await? {
             self.delete_item(&pk, &sk).await?;
         }
-        self.delete_item(
-            &lockout_pk(&crate::lockout::account_key(user_id)),
-            "LOCKOUT",
-        )
-        .await?;
+        // Device runs expire on their own: they name no one but the account's id.
+        for key in [
+            crate::lockout::account_key(user_id),
+            crate::lockout::key_login_key(user_id),
+        ] {
+            self.delete_item(&lockout_pk(&key), "LOCKOUT").await?;
+        }
         // 3. The account and its claims, together.
         let delete = |pk: String, sk: &str| {
             aws_sdk_dynamodb::types::Delete::builder()

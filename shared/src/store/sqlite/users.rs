@@ -241,11 +241,14 @@ impl UserStore for SqliteStore {
             ] {
                 tx.execute(statement, [&id]).map_err(sql)?;
             }
-            tx.execute(
-                "DELETE FROM lockouts WHERE key = ?1",
-                [crate::lockout::account_key(&id)],
-            )
-            .map_err(sql)?;
+            // Device runs expire on their own: they name no one but the account's id.
+            for key in [
+                crate::lockout::account_key(&id),
+                crate::lockout::key_login_key(&id),
+            ] {
+                tx.execute("DELETE FROM lockouts WHERE key = ?1", [key])
+                    .map_err(sql)?;
+            }
             tx.commit().map_err(sql)?;
             Ok(true)
         })

@@ -269,6 +269,7 @@ async fn log_in(
     let request = login::LoginRequest {
         identifier: identifier.clone(),
         password: Secret::new(password),
+        device_token: page.device_token(),
     };
     match login::login(&app, &page.caller, request).await {
         Ok(grant) => {
@@ -480,6 +481,7 @@ async fn sign_up(
             let request = login::LoginRequest {
                 identifier: signed_up.email.clone(),
                 password: Secret::new(form.get("password").unwrap_or_default()),
+                device_token: None,
             };
             match login::login(&app, &page.caller, request).await {
                 Ok(grant) => {
@@ -997,6 +999,7 @@ async fn change_password(
         who,
         &Secret::new(current),
         &Secret::new(new),
+        page.device_token().as_deref(),
     )
     .await;
     match outcome {
@@ -1076,6 +1079,7 @@ async fn create_key(
     }
     let request = access_keys::NewKey {
         current_password: Some(Secret::new(password)),
+        device_token: page.device_token(),
         expires_in: None,
     };
     match access_keys::create(&app, &page.caller, &who, request).await {
