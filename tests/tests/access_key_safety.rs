@@ -256,6 +256,34 @@ async fn keys_expire_within_the_operators_cap(backend: Backend) {
     );
 }
 
+/// Found by the property tests: a lifetime past year 9999 made the answer's date unprintable.
+async fn an_absurd_lifetime_is_a_400_without_a_cap(backend: Backend) {
+    let server = Server::start(backend).await;
+    let (_, _, token) = server.member("forever").await;
+    for seconds in [u64::MAX, 100 * 365 * 86_400 + 1_u64] {
+        let reply = server
+            .post_with_token(
+                "/v1/access-keys",
+                &token,
+                json!({"current_password": PASSWORD, "expires_in": seconds}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{:?}", reply.body);
+        assert_eq!(
+            reply.errors("expires_in"),
+            vec!["must be at most 3153600000 seconds".to_owned()]
+        );
+    }
+    let reply = server
+        .post_with_token(
+            "/v1/access-keys",
+            &token,
+            json!({"current_password": PASSWORD, "expires_in": 100 * 365 * 86_400_u64}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+}
+
 async fn an_account_without_a_password_needs_a_recent_sign_in(backend: Backend) {
     let server = Server::start(backend).await;
     let now = server.app.clock.now();
@@ -300,6 +328,7 @@ async fn an_account_without_a_password_needs_a_recent_sign_in(backend: Backend) 
 }
 
 on_both_stores!(
+    an_absurd_lifetime_is_a_400_without_a_cap,
     a_key_needs_the_password_and_the_owner_is_told,
     no_key_before_the_address_is_confirmed,
     a_password_reset_deletes_every_key,

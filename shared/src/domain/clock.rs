@@ -28,9 +28,10 @@ impl UnixTime {
             .max(1)
     }
 
-    /// RFC 3339 in UTC, as the API shows times.
+    /// RFC 3339 in UTC, as the API shows times. RFC 3339 has four-digit years: an instant before
+    /// the epoch shows as the epoch, and one past year 9999 as its last second.
     pub fn rfc3339(self) -> String {
-        let secs = u64::try_from(self.0).unwrap_or(0);
+        let secs = u64::try_from(self.0).unwrap_or(0).min(LAST_RFC3339_SECOND);
         humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
     }
 }
@@ -40,6 +41,9 @@ impl fmt::Display for UnixTime {
         write!(f, "{}", self.0)
     }
 }
+
+/// 9999-12-31T23:59:59Z.
+const LAST_RFC3339_SECOND: u64 = 253_402_300_799;
 
 fn duration_secs(duration: Duration) -> i64 {
     i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)

@@ -57,6 +57,9 @@ pub const RECENT_LOGIN: Duration = Duration::from_secs(5 * 60);
 /// The shortest lifetime a key may be given.
 const MIN_LIFETIME: Duration = Duration::from_secs(60);
 
+/// The longest: a hundred years, "never" for any key that will be used.
+const MAX_LIFETIME: Duration = Duration::from_secs(100 * 365 * 86_400);
+
 /// `POST /v1/access-keys`, read: `{"current_password", "expires_in", "device_token"}`.
 #[derive(Debug, Default)]
 pub struct NewKey {
@@ -81,6 +84,11 @@ impl NewKey {
         };
         if key.expires_in.is_some_and(|s| s < MIN_LIFETIME.as_secs()) {
             body.error("expires_in", "must be at least 60 seconds");
+        } else if key.expires_in.is_some_and(|s| s > MAX_LIFETIME.as_secs()) {
+            body.error(
+                "expires_in",
+                format!("must be at most {} seconds", MAX_LIFETIME.as_secs()),
+            );
         }
         for field in body.remaining_fields() {
             body.error(&field, "is not a field of a new access key");
