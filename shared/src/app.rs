@@ -1,6 +1,6 @@
 //! `App`: everything a request needs, built once per process (per Lambda instance).
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -39,6 +39,7 @@ pub struct App {
     pub passwords: PasswordHasher,
     keys: RwLock<Arc<Keyring>>,
     keys_loaded_at: AtomicI64,
+    mail_failures: AtomicU64,
 }
 
 /// How often an instance reads the signing keys again, to pick up a rotation.
@@ -142,6 +143,7 @@ impl App {
             clock,
             keys: RwLock::new(Arc::new(keys)),
             keys_loaded_at: AtomicI64::new(now.seconds()),
+            mail_failures: AtomicU64::new(0),
         })
     }
 
@@ -273,8 +275,15 @@ impl App {
             Err(error) => Err(error),
         };
         if let Err(error) = sent {
-            tracing::error!(%error, "mail not sent");
+            let failures = self.mail_failures.fetch_add(1, Ordering::Relaxed) + 1;
+            // `event` is what a log metric filter counts (docs/deploy.md, "Watching it run").
+            tracing::error!(%error, event = "mail_not_sent", failures, "mail not sent");
         }
+    }
+
+    /// How many messages this instance failed to send since it started.
+    pub fn mail_failures(&self) -> u64 {
+        self.mail_failures.load(Ordering::Relaxed)
     }
 
     /// Records an event about `user_id`. The log line is always written; a store that fails to

@@ -166,7 +166,7 @@ impl Server {
 
     /// A server whose configuration is the test defaults overridden by `vars`.
     pub async fn with(backend: Backend, vars: &[(&str, &str)]) -> Server {
-        Server::build(backend, vars, None).await
+        Server::build(backend, vars, None, None).await
     }
 
     /// A server that sends its mail through `mailer` instead of the backend's own.
@@ -175,13 +175,24 @@ impl Server {
         vars: &[(&str, &str)],
         mailer: Arc<dyn Mailer>,
     ) -> Server {
-        Server::build(backend, vars, Some(mailer)).await
+        Server::build(backend, vars, Some(mailer), None).await
+    }
+
+    /// A DynamoDB server on `store` (a table of the emulator reached some other way, such as
+    /// through a proxy that injects faults), mailing through `mailer`.
+    pub async fn on_dynamodb(
+        vars: &[(&str, &str)],
+        store: portcullis::store::DynamoStore,
+        mailer: Arc<dyn Mailer>,
+    ) -> Server {
+        Server::build(Backend::DynamoDb, vars, Some(mailer), Some(store)).await
     }
 
     async fn build(
         backend: Backend,
         vars: &[(&str, &str)],
         mailer_override: Option<Arc<dyn Mailer>>,
+        store_override: Option<portcullis::store::DynamoStore>,
     ) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let (store_var, mailer_var) = match backend {
@@ -218,7 +229,10 @@ impl Server {
                 Arc::new(Outbox::new(dir.path().join("outbox"))),
             ),
             Backend::DynamoDb => {
-                let store = emulator::fresh_table().await;
+                let store = match store_override {
+                    Some(store) => store,
+                    None => emulator::fresh_table().await,
+                };
                 table = Some(store.table().to_owned());
                 (Arc::new(store), Arc::new(emulator::verified_sender().await))
             }

@@ -18,6 +18,11 @@ impl LockoutStore for DynamoStore {
         let pk = lockout_pk(key);
         // The run goes on: one more failure, if the item still says so when DynamoDB applies it.
         let continues = "last_failure_at > :stale AND (attribute_not_exists(locked_until) OR locked_until > :now)";
+        // This attempt's mark. When an answer is lost on the way back and the SDK sends the same
+        // write again, the mark tells that the failure is already counted: counted once, never
+        // twice.
+        let attempt = uuid::Uuid::new_v4().simple().to_string();
+        let not_ours = "(attribute_not_exists(last_attempt) OR last_attempt <> :attempt)";
         for _ in 0..MAX_ATTEMPTS {
             let added = self
                 .client
@@ -26,10 +31,12 @@ impl LockoutStore for DynamoStore {
                 .key("pk", s(&pk))
                 .key("sk", s("LOCKOUT"))
                 .update_expression(
-                    "ADD failures :one SET last_failure_at = :now, expires_at = :expires",
+                    "ADD failures :one \
+                     SET last_failure_at = :now, expires_at = :expires, last_attempt = :attempt",
                 )
-                .condition_expression(continues)
+                .condition_expression(format!("({continues}) AND {not_ours}"))
                 .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":attempt", s(&attempt))
                 .expression_attribute_values(":now", n(write.now.seconds()))
                 .expression_attribute_values(":stale", n(write.stale_before.seconds()))
                 .expression_attribute_values(":expires", n(write.expires_at.seconds()))
@@ -44,6 +51,11 @@ impl LockoutStore for DynamoStore {
                 Err(e) if condition_failed(&e) => {}
                 Err(e) => return Err(sdk_error(e)),
             }
+            if let Some(item) = self.get(&pk, "LOCKOUT").await?
+                && item.get("last_attempt").and_then(|a| a.as_s().ok()) == Some(&attempt)
+            {
+                return lockout_from_item(&item);
+            }
             // No run to extend: start one, unless a concurrent failure just did.
             let started = self
                 .client
@@ -54,6 +66,7 @@ impl LockoutStore for DynamoStore {
                 .item("type", s("lockout"))
                 .item("failures", n(1))
                 .item("last_failure_at", n(write.now.seconds()))
+                .item("last_attempt", s(&attempt))
                 .item(TTL_ATTRIBUTE, n(write.expires_at.seconds()))
                 .condition_expression(format!("attribute_not_exists(pk) OR NOT ({continues})"))
                 .expression_attribute_values(":now", n(write.now.seconds()))
