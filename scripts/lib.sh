@@ -14,6 +14,15 @@ ensure_venv() {
   fi
 }
 
+# Installs schemathesis in .venv when it is missing: it checks the server against the OpenAPI
+# document (scripts/schemathesis).
+ensure_schemathesis() {
+  if [ ! -x .venv/bin/schemathesis ]; then
+    echo "installing schemathesis in .venv" >&2
+    .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis>=4.32,<5"
+  fi
+}
+
 # Installs the OpenID parts of the tests (tests/oidc, pinned by its package-lock.json) when they
 # are missing: the provider the Google sign-in tests run against (oidc-provider), and the
 # certified relying party that signs in through Portcullis (openid-client).

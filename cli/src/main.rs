@@ -95,6 +95,9 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Print the OpenAPI 3.1 document of the /v1 API (what GET /v1/openapi.json serves; kept in
+    /// docs/openapi.json).
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -189,6 +192,10 @@ async fn main() -> ExitCode {
         Command::Keys { command } => keys(config, command).await,
         Command::Clients { command } => clients(config, command).await,
         Command::Table { command } => table(config, command).await,
+        Command::Openapi => {
+            print!("{}", portcullis::http::routes::openapi::json());
+            Ok(())
+        }
         Command::Config {
             command: ConfigCommand::Check,
         } => {

@@ -141,6 +141,8 @@ async fn discovery_events() {
     let app = app(&dir).await;
     let (status, body) = call(&app, routes::discovery::routes, "discovery-health").await;
     assert_eq!((status, body), (200, serde_json::json!({"status": "ok"})));
+    let (status, body) = call(&app, routes::discovery::routes, "discovery-openapi").await;
+    assert_eq!((status, body["openapi"].as_str()), (200, Some("3.1.0")));
     let (status, body) = call(&app, routes::discovery::routes, "discovery-config").await;
     assert_eq!((status, body["signup_mode"].as_str()), (200, Some("open")));
     let (status, body) = call(

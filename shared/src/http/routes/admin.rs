@@ -44,6 +44,21 @@ pub fn routes(_: &AppState) -> Router<AppState> {
         )
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/admin/clients",
+    tag = "admin",
+    summary = "Register an app with the OpenID provider",
+    request_body = super::openapi::NewClient,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The app, with its secret (shown once) when confidential", body = super::openapi::Client),
+        (status = 400, description = "`invalid_request`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`forbidden`: not an admin", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn create_client(
     State(app): State<AppState>,
     caller: Caller,
@@ -55,15 +70,61 @@ async fn create_client(
     json(StatusCode::CREATED, &created)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/admin/clients",
+    tag = "admin",
+    summary = "Every app",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Oldest first", body = super::openapi::Clients),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`forbidden`: not an admin", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn list_clients(State(app): State<AppState>, _: Admin) -> Result {
     let list = clients::list(&app).await?;
     json(StatusCode::OK, &serde_json::json!({ "clients": list }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/admin/clients/{id}",
+    tag = "admin",
+    summary = "One app",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The app", body = super::openapi::Client),
+        (status = 400, description = "`invalid_request`: a malformed id", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`forbidden`: not an admin", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 404, description = "`not_found`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn get_client(State(app): State<AppState>, _: Admin, Id(id): Id) -> Result {
     json(StatusCode::OK, &clients::get(&app, &id).await?)
 }
 
+#[utoipa::path(
+    patch,
+    path = "/v1/admin/clients/{id}",
+    tag = "admin",
+    summary = "Change an app",
+    request_body = super::openapi::ClientUpdate,
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The app after the change", body = super::openapi::Client),
+        (status = 400, description = "`invalid_request`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`forbidden`: not an admin", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 404, description = "`not_found`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn update_client(
     State(app): State<AppState>,
     caller: Caller,
@@ -76,6 +137,22 @@ async fn update_client(
     json(StatusCode::OK, &updated)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/clients/{id}",
+    tag = "admin",
+    summary = "Remove an app",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, description = "`invalid_request`: a malformed id", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`forbidden`: not an admin", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 404, description = "`not_found`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn delete_client(
     State(app): State<AppState>,
     caller: Caller,
@@ -86,6 +163,23 @@ async fn delete_client(
     no_content()
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/access-keys",
+    tag = "access-keys",
+    summary = "Create an access key",
+    request_body = super::openapi::NewKey,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The key and its secret (shown once)", body = super::openapi::CreatedKey),
+        (status = 400, description = "`invalid_request`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`unauthorized`, `invalid_credentials` or `recent_login_required`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`forbidden` (from a key's session) or `email_not_verified`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 409, description = "`access_key_limit`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 429, description = "`account_locked`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn create_key(State(app): State<AppState>, caller: Caller, request: Request) -> Result {
     let who = app.authenticate(bearer(request.headers())?).await?;
     let new = access_keys::NewKey::from_bytes(&json_bytes(request, &app).await?)?;
@@ -93,11 +187,38 @@ async fn create_key(State(app): State<AppState>, caller: Caller, request: Reques
     json(StatusCode::CREATED, &created)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/access-keys",
+    tag = "access-keys",
+    summary = "The account's access keys",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Oldest first, never their secrets", body = super::openapi::Keys),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn list_keys(State(app): State<AppState>, who: Authenticated) -> Result {
     let keys = access_keys::list(&app, &who).await?;
     json(StatusCode::OK, &serde_json::json!({ "access_keys": keys }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/access-keys/{id}",
+    tag = "access-keys",
+    summary = "Delete an access key and end its sessions",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "`invalid_request`: a malformed id", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 404, description = "`not_found`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn delete_key(
     State(app): State<AppState>,
     caller: Caller,
@@ -108,6 +229,21 @@ async fn delete_key(
     no_content()
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/admin/users",
+    tag = "admin",
+    summary = "List and search accounts",
+    security(("bearer" = [])),
+    params(("q" = Option<String>, Query), ("status" = Option<String>, Query), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses(
+        (status = 200, description = "A page of accounts", body = super::openapi::Users),
+        (status = 400, description = "`invalid_request`: a bad parameter", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`forbidden`: not an admin", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn list_users(State(app): State<AppState>, _: Admin, query: Query) -> Result {
     let mut errors = FieldErrors::default();
     let limit = admin::page_params(query.get("limit").as_deref(), &mut errors);
@@ -138,10 +274,44 @@ async fn list_users(State(app): State<AppState>, _: Admin, query: Query) -> Resu
     json(StatusCode::OK, &admin::list_users(&app, query).await?)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/admin/users/{id}",
+    tag = "admin",
+    summary = "One account",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The account", body = super::openapi::User),
+        (status = 400, description = "`invalid_request`: a malformed id", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`forbidden`: not an admin", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 404, description = "`not_found`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn get_user(State(app): State<AppState>, _: Admin, Id(id): Id) -> Result {
     json(StatusCode::OK, &admin::get_user(&app, &id).await?)
 }
 
+#[utoipa::path(
+    patch,
+    path = "/v1/admin/users/{id}",
+    tag = "admin",
+    summary = "Change an account's status, roles or verification",
+    request_body = super::openapi::UserUpdate,
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The account after the change", body = super::openapi::User),
+        (status = 400, description = "`invalid_request`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`forbidden`: not an admin", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 404, description = "`not_found`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 409, description = "`last_admin`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn update_user(
     State(app): State<AppState>,
     caller: Caller,
@@ -154,6 +324,23 @@ async fn update_user(
     json(StatusCode::OK, &user)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/users/{id}",
+    tag = "admin",
+    summary = "Erase an account",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 400, description = "`invalid_request`: a malformed id", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`forbidden`: not an admin", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 404, description = "`not_found`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 409, description = "`last_admin`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn delete_user(
     State(app): State<AppState>,
     caller: Caller,
@@ -164,6 +351,22 @@ async fn delete_user(
     no_content()
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users/{id}/approve",
+    tag = "admin",
+    summary = "Approve an account",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The account", body = super::openapi::User),
+        (status = 400, description = "`invalid_request`: a malformed id", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`forbidden`: not an admin", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 404, description = "`not_found`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn approve(
     State(app): State<AppState>,
     caller: Caller,
@@ -176,6 +379,22 @@ async fn approve(
     )
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users/{id}/unlock",
+    tag = "admin",
+    summary = "End an account's lockout",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The account", body = super::openapi::User),
+        (status = 400, description = "`invalid_request`: a malformed id", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`forbidden`: not an admin", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 404, description = "`not_found`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn unlock(
     State(app): State<AppState>,
     caller: Caller,
@@ -188,6 +407,21 @@ async fn unlock(
     )
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/admin/invitations",
+    tag = "admin",
+    summary = "Invite someone",
+    request_body = super::openapi::NewInvitation,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "The invitation and its token (shown once)", body = super::openapi::CreatedInvitation),
+        (status = 400, description = "`invalid_request`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`forbidden`: not an admin", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn create_invitation(
     State(app): State<AppState>,
     caller: Caller,
@@ -199,11 +433,40 @@ async fn create_invitation(
     json(StatusCode::CREATED, &created)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/admin/invitations",
+    tag = "admin",
+    summary = "Every invitation",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Newest first", body = super::openapi::Invitations),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`forbidden`: not an admin", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn list_invitations(State(app): State<AppState>, _: Admin) -> Result {
     let list = invitations::list(&app).await?;
     json(StatusCode::OK, &serde_json::json!({ "invitations": list }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/invitations/{id}",
+    tag = "admin",
+    summary = "Withdraw an invitation",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 204, description = "Withdrawn"),
+        (status = 400, description = "`invalid_request`: a malformed id", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`forbidden`: not an admin", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 404, description = "`not_found`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn delete_invitation(
     State(app): State<AppState>,
     caller: Caller,
@@ -214,6 +477,21 @@ async fn delete_invitation(
     no_content()
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/admin/audit",
+    tag = "admin",
+    summary = "The audit log",
+    security(("bearer" = [])),
+    params(("user_id" = Option<String>, Query), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses(
+        (status = 200, description = "Newest first", body = super::openapi::Events),
+        (status = 400, description = "`invalid_request`: a bad parameter", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`forbidden`: not an admin", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn audit(State(app): State<AppState>, _: Admin, query: Query) -> Result {
     let mut errors = FieldErrors::default();
     let limit = admin::page_params(query.get("limit").as_deref(), &mut errors);

@@ -22,6 +22,22 @@ pub fn routes(app: &AppState) -> Router<AppState> {
         ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/password/change",
+    tag = "change-password",
+    summary = "Change the password",
+    request_body = super::openapi::PasswordChange,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The token response for a new session", body = super::openapi::Tokens),
+        (status = 400, description = "`invalid_request`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`unauthorized` or `invalid_credentials`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 422, description = "`weak_password`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 429, description = "`account_locked` or `rate_limited`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn change_password(
     State(app): State<AppState>,
     caller: Caller,

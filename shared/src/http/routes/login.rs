@@ -21,11 +21,41 @@ pub fn routes(app: &AppState) -> Router<AppState> {
         ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/login",
+    tag = "login",
+    summary = "Log in with an email or username and the password",
+    request_body = super::openapi::Login,
+    responses(
+        (status = 200, description = "The token response", body = super::openapi::Tokens),
+        (status = 400, description = "`invalid_request`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`invalid_credentials`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`email_not_verified`, `pending_approval` or `account_disabled`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 429, description = "`account_locked` (with Retry-After) or `rate_limited`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn log_in(State(app): State<AppState>, caller: Caller, body: JsonBody) -> Result {
     let request = login::LoginRequest::from_json(body)?;
     tokens(&login::login(&app, &caller, request).await?)
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/login/access-key",
+    tag = "login",
+    summary = "Log in with an access key and its secret",
+    request_body = super::openapi::KeyLogin,
+    responses(
+        (status = 200, description = "The token response", body = super::openapi::Tokens),
+        (status = 400, description = "`invalid_request`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`invalid_credentials`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`email_not_verified`, `pending_approval`, `account_disabled` or `access_key_login_disabled`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 429, description = "`account_locked` (with Retry-After) or `rate_limited`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn log_in_with_access_key(
     State(app): State<AppState>,
     caller: Caller,

@@ -8,6 +8,7 @@ pub mod login;
 #[cfg(feature = "oauth")]
 pub mod oauth_callback;
 pub mod oidc;
+pub mod openapi;
 pub mod reset_confirm;
 pub mod reset_request;
 pub mod session;

@@ -35,6 +35,19 @@ pub fn routes(app: &AppState) -> Router<AppState> {
         .layer(Extension(Arc::new(oauth::Context::new(app.clone()))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/oauth/{provider}/authorize",
+    tag = "oauth",
+    summary = "Start a Google or GitHub sign-in",
+    params(("provider" = String, Path), ("code_challenge" = String, Query), ("code_challenge_method" = Option<String>, Query), ("return_to" = Option<String>, Query), ("invitation" = Option<String>, Query)),
+    responses(
+        (status = 302, description = "To the provider"),
+        (status = 400, description = "`invalid_request`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 404, description = "`unknown_provider`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn authorize(Extension(app): SignIns, Id(provider): Id, query: Query) -> Result {
     let invitation = query
         .get("invitation")
@@ -52,6 +65,18 @@ async fn authorize(Extension(app): SignIns, Id(provider): Id, query: Query) -> R
     redirect(&oauth::authorize(&app, &provider, return_to.as_deref(), invitation, pkce).await?)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/oauth/{provider}/callback",
+    tag = "oauth",
+    summary = "Where the provider sends the browser back",
+    params(("provider" = String, Path), ("code" = Option<String>, Query), ("state" = Option<String>, Query), ("error" = Option<String>, Query)),
+    responses(
+        (status = 302, description = "To `return_to` with `#code=` or `#error=`"),
+        (status = 404, description = "`unknown_provider`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn callback(
     Extension(app): SignIns,
     caller: Caller,
@@ -71,6 +96,19 @@ async fn callback(
     redirect(&oauth::callback(&app, &caller, &provider, answer, cookie).await?)
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/oauth/exchange",
+    tag = "oauth",
+    summary = "Exchange the one-time code for tokens",
+    request_body = super::openapi::Exchange,
+    responses(
+        (status = 200, description = "The token response", body = super::openapi::Tokens),
+        (status = 400, description = "`invalid_request` or `invalid_token`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`email_not_verified`, `pending_approval` or `account_disabled`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn exchange(Extension(app): SignIns, caller: Caller, mut body: JsonBody) -> Result {
     let code = body.secret("code", true);
     // Not required here: a code sent without its verifier is refused and used up, like a wrong one.

@@ -21,6 +21,19 @@ pub fn routes(app: &AppState) -> Router<AppState> {
         ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/password/reset-confirm",
+    tag = "reset-confirm",
+    summary = "Set a new password with the mailed token",
+    request_body = super::openapi::ResetConfirm,
+    responses(
+        (status = 200, description = "Done", body = super::openapi::Empty),
+        (status = 400, description = "`invalid_request` or `invalid_token`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 422, description = "`weak_password`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn confirm_reset(State(app): State<AppState>, caller: Caller, mut body: JsonBody) -> Result {
     let token = body.string("token", true);
     let password = body.secret("new_password", true);

@@ -22,6 +22,19 @@ pub fn routes(app: &AppState) -> Router<AppState> {
         ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/password/reset-request",
+    tag = "reset-request",
+    summary = "Mail a password reset link",
+    request_body = super::openapi::EmailBody,
+    responses(
+        (status = 202, description = "The same answer whatever the address", body = super::openapi::Empty),
+        (status = 400, description = "`invalid_request`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`password_reset_disabled`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn request_reset(State(app): State<AppState>, caller: Caller, body: JsonBody) -> Result {
     if !app.config.passwords.reset_enabled {
         return Err(Error::PasswordResetDisabled);

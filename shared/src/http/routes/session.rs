@@ -31,10 +31,35 @@ pub fn routes(app: &AppState) -> Router<AppState> {
         .merge(refresh)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/me",
+    tag = "session",
+    summary = "The account behind the token",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The account", body = super::openapi::User),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn who_am_i(who: Authenticated) -> Result {
     json(StatusCode::OK, &me::me(who.user))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/token/refresh",
+    tag = "session",
+    summary = "Exchange a refresh token for new tokens",
+    request_body = super::openapi::Refresh,
+    responses(
+        (status = 200, description = "The token response (the refresh token rotated)", body = super::openapi::Tokens),
+        (status = 400, description = "`invalid_request`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`invalid_refresh_token`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn refresh(State(app): State<AppState>, caller: Caller, mut body: JsonBody) -> Result {
     let token = body.secret("refresh_token", true);
     body.finish()?;
@@ -44,6 +69,20 @@ async fn refresh(State(app): State<AppState>, caller: Caller, mut body: JsonBody
 
 /// With a Bearer: this session, or every session with `{"scope": "global"}` (the body is
 /// optional). Without one: the session of the `refresh_token` in the body.
+#[utoipa::path(
+    post,
+    path = "/v1/logout",
+    tag = "session",
+    summary = "End this session (or every session), by Bearer or by refresh token",
+    request_body = super::openapi::Logout,
+    security((), ("bearer" = [])),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 400, description = "`invalid_request`", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`unauthorized` or `invalid_refresh_token`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn log_out(State(app): State<AppState>, caller: Caller, request: Request) -> Result {
     if request.headers().contains_key(header::AUTHORIZATION) {
         let who = app.authenticate(bearer(request.headers())?).await?;
@@ -74,11 +113,38 @@ async fn log_out(State(app): State<AppState>, caller: Caller, request: Request) 
     no_content()
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/sessions",
+    tag = "session",
+    summary = "The account's live sessions",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Oldest first", body = super::openapi::Sessions),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn list_sessions(State(app): State<AppState>, who: Authenticated) -> Result {
     let list = sessions::list(&app, &who).await?;
     json(StatusCode::OK, &serde_json::json!({ "sessions": list }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/sessions/{id}",
+    tag = "session",
+    summary = "End one of the account's sessions",
+    security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 400, description = "`invalid_request`: a malformed id", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 404, description = "`not_found`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn end_session(
     State(app): State<AppState>,
     caller: Caller,

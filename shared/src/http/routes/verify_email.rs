@@ -29,6 +29,18 @@ pub fn routes(app: &AppState) -> Router<AppState> {
     verify.merge(resend)
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/verify-email",
+    tag = "verify-email",
+    summary = "Confirm an email with the mailed token",
+    request_body = super::openapi::TokenBody,
+    responses(
+        (status = 200, description = "The account's status afterwards", body = super::openapi::Status),
+        (status = 400, description = "`invalid_request` or `invalid_token`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn verify(State(app): State<AppState>, caller: Caller, mut body: JsonBody) -> Result {
     let token = body.string("token", true);
     body.finish()?;
@@ -39,6 +51,18 @@ async fn verify(State(app): State<AppState>, caller: Caller, mut body: JsonBody)
     )
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/verify-email/resend",
+    tag = "verify-email",
+    summary = "Mail the verification link again",
+    request_body = super::openapi::EmailBody,
+    responses(
+        (status = 202, description = "The same answer whatever the address", body = super::openapi::Empty),
+        (status = 400, description = "`invalid_request`", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
 async fn resend(State(app): State<AppState>, body: JsonBody) -> Result {
     let email = body.email("email")?;
     verification::resend(&app, &email).await?;
