@@ -8,6 +8,12 @@ ensure_venv() {
     python3 -m venv .venv
     .venv/bin/pip install --quiet --disable-pip-version-check "moto[server]>=5.2,<5.3" "pyjwt[crypto]>=2.8,<3"
   fi
+  # The import tests make their hashes and dumpdata with the real libraries (tests/import/).
+  if ! .venv/bin/python -c "import django, allauth, bcrypt, argon2" 2>/dev/null; then
+    echo "installing Django, django-allauth, bcrypt and argon2-cffi in .venv" >&2
+    .venv/bin/pip install --quiet --disable-pip-version-check "django>=5.2,<6" \
+      "django-allauth>=65.21,<66" "bcrypt>=4,<6" "argon2-cffi>=23,<26"
+  fi
   if [ "${1:-}" = lambda ] && ! { [ -x .venv/bin/cargo-lambda ] && [ -x .venv/bin/cfn-lint ] && .venv/bin/python -c "import ziglang" 2>/dev/null; }; then
     echo "installing cargo-lambda, zig and cfn-lint in .venv" >&2
     .venv/bin/pip install --quiet --disable-pip-version-check "cargo-lambda>=1.8,<2" ziglang cfn-lint

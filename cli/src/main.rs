@@ -95,9 +95,48 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Bring accounts in from another system, or take them all out, with their password hashes.
+    #[command(arg_required_else_help = true)]
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
     /// Print the OpenAPI 3.1 document of the /v1 API (what GET /v1/openapi.json serves; kept in
     /// docs/openapi.json).
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Import accounts from a file. Passwords keep their hashes (Django's, Backend.AI's, bcrypt,
+    /// argon2) and become argon2id at each account's first login. Accounts whose email exists
+    /// already are left as they are, so running the same file twice changes nothing.
+    Import {
+        /// The file: a Django dumpdata JSON, Backend.AI's users table as CSV, or Portcullis'
+        /// JSONL (from `portcullis users export`).
+        file: std::path::PathBuf,
+        /// What the file holds: jsonl, django or backendai. By default from its name: .jsonl,
+        /// .json (django) or .csv (backendai).
+        #[arg(long, value_name = "FORMAT")]
+        format: Option<String>,
+        /// With --format backendai: the keypairs table as CSV; each active key comes along
+        /// (Portcullis keeps only its secret's SHA-256).
+        #[arg(long, value_name = "FILE")]
+        keypairs: Option<std::path::PathBuf>,
+        /// Check every record and say what would happen, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Stop once more records than this have failed.
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        max_errors: usize,
+    },
+    /// Write every account as JSON lines: hash, roles, verification, provider links and access
+    /// keys (their digests). `portcullis users import` reads it into another store.
+    Export {
+        /// Where to write; standard output by default.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -192,6 +231,7 @@ async fn main() -> ExitCode {
         Command::Keys { command } => keys(config, command).await,
         Command::Clients { command } => clients(config, command).await,
         Command::Table { command } => table(config, command).await,
+        Command::Users { command } => users(config, command).await,
         Command::Openapi => {
             print!("{}", portcullis::http::routes::openapi::json());
             Ok(())
@@ -419,6 +459,146 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+async fn users(config: Config, command: UsersCommand) -> anyhow::Result<()> {
+    use portcullis::imports::{self, Format, Options};
+    let public_url = match &config.urls.public_url {
+        Some(url) => url.clone(),
+        None => "http://127.0.0.1:8080".parse()?,
+    };
+    let deps = Deps::from_config(&config)
+        .await
+        .map_err(|error| store_error(&config, error))?;
+    let app = App::new(config.clone(), &public_url, deps)
+        .await
+        .map_err(|error| store_error(&config, error))?;
+    let caller = portcullis::caller::Caller {
+        request_id: "cli".into(),
+        ip: None,
+        user_agent: Some("portcullis users".into()),
+    };
+    match command {
+        UsersCommand::Import {
+            file,
+            format,
+            keypairs,
+            dry_run,
+            max_errors,
+        } => {
+            let format = match format.as_deref() {
+                Some(name) => Format::parse(name).ok_or_else(|| {
+                    anyhow::anyhow!("--format {name}: expected jsonl, django or backendai")
+                })?,
+                None => match file.extension().and_then(|e| e.to_str()) {
+                    Some("jsonl") => Format::Jsonl,
+                    Some("json") => Format::Django,
+                    Some("csv") => Format::BackendAi,
+                    _ => anyhow::bail!(
+                        "can't tell the format of {} from its name: give --format jsonl, \
+                         django or backendai",
+                        file.display()
+                    ),
+                },
+            };
+            let read = |path: &std::path::Path| {
+                std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
+            };
+            let data = read(&file)?;
+            let keypairs = keypairs.as_deref().map(read).transpose()?;
+            let records = imports::read(format, &data, keypairs.as_deref(), app.clock.now())
+                .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), describe(&e)))?;
+            let bar = progress_bar(records.len() as u64, "accounts");
+            let report = imports::run(
+                &app,
+                &caller,
+                None,
+                records,
+                Options {
+                    dry_run,
+                    max_errors,
+                },
+                &|done| bar.set_position(done as u64),
+            )
+            .await?;
+            bar.finish_and_clear();
+            for problem in &report.errors {
+                eprintln!("{}: {}", problem.at, problem.reason);
+            }
+            let verb = if dry_run {
+                "would be created"
+            } else {
+                "created"
+            };
+            println!(
+                "{} records: {} {verb}, {} already there (left as they are), {} refused{}",
+                report.records,
+                report.created,
+                report.existing,
+                report.errors.len(),
+                if report.stopped {
+                    format!("; stopped after more than {max_errors} refusals")
+                } else {
+                    String::new()
+                }
+            );
+            if report.errors.is_empty() {
+                Ok(())
+            } else {
+                std::process::exit(1)
+            }
+        }
+        UsersCommand::Export { output } => {
+            let mut out: Box<dyn std::io::Write + Send> = match &output {
+                Some(path) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path)
+                        .map_err(|e| anyhow::anyhow!("creating {}: {e}", path.display()))?,
+                )),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+            };
+            let bar = progress_bar(0, "accounts");
+            let written = portcullis::exports::export(&app, out.as_mut(), &|done| {
+                bar.set_position(done as u64)
+            })
+            .await?;
+            out.flush()?;
+            bar.finish_and_clear();
+            eprintln!("{written} accounts exported");
+            Ok(())
+        }
+    }
+}
+
+/// A flow's refusal in words: the fields at fault and what is wrong with each.
+fn describe(error: &portcullis::Error) -> String {
+    match error {
+        portcullis::Error::InvalidRequest { errors, .. } => errors
+            .iter()
+            .map(|(field, messages)| format!("{field} {}", messages.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+/// A progress bar on standard error when it is a terminal; hidden otherwise (scripts, CI).
+fn progress_bar(length: u64, what: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal as _;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = if length == 0 {
+        indicatif::ProgressBar::new_spinner()
+    } else {
+        indicatif::ProgressBar::new(length)
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{bar:40}} {{pos}}/{{len}} {what} ({{per_sec}}, {{eta}} left)"
+    )) {
+        bar.set_style(style);
+    }
+    bar
 }
 
 async fn clients(config: Config, command: ClientsCommand) -> anyhow::Result<()> {

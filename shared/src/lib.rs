@@ -38,6 +38,6 @@ pub use domain::{
 #[cfg(feature = "oauth")]
 pub use flows::oauth;
 pub use flows::{
-    access_keys, admin, clients, discovery, grant, invitations, keys, links, login, me,
-    password_change, password_reset, sessions, signup, superuser, verification,
+    access_keys, admin, clients, discovery, exports, grant, imports, invitations, keys, links,
+    login, me, password_change, password_reset, sessions, signup, superuser, verification,
 };

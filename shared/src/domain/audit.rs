@@ -53,6 +53,8 @@ pub enum EventKind {
     CodeReplayed,
     ClientTokenRevoked,
     ClientLogout,
+    /// An administrator brought accounts in (`portcullis users import`).
+    UsersImported,
 }
 
 impl EventKind {
@@ -92,6 +94,7 @@ impl EventKind {
             EventKind::CodeReplayed => "oidc_code_replayed",
             EventKind::ClientTokenRevoked => "oidc_token_revoked",
             EventKind::ClientLogout => "oidc_logout",
+            EventKind::UsersImported => "admin_users_imported",
         }
     }
 }

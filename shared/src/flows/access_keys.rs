@@ -203,8 +203,7 @@ async fn reauthenticate(
         return Err(Error::invalid_field("current_password", "is required"));
     };
     let counter = Counter::for_password(app, &who.user, device_token).await?;
-    let hash = who.user.password_hash.as_deref();
-    if check_password(app, caller, &counter, password, hash).await? {
+    if check_password(app, caller, &counter, password, Some(&who.user)).await? {
         Ok(())
     } else {
         Err(Error::InvalidCredentials)
@@ -366,6 +365,7 @@ mod tests {
         assert!(well_formed(&a), "{a}");
         assert_ne!(a, new_key_id());
         assert!(!well_formed("PCAKshort"));
-        assert!(!well_formed(&a.to_lowercase()));
+        assert!(!well_formed("PCAK-0000-0000-0000"));
+        assert!(well_formed("AKIAIOSFODNN7EXAMPLE"), "Backend.AI's shape");
     }
 }

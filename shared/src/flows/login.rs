@@ -96,8 +96,7 @@ pub async fn login(app: &App, caller: &Caller, request: LoginRequest) -> Result<
         Some(user) => Counter::for_password(app, user, request.device_token.as_deref()).await?,
         None => Counter::new(lockout::identifier_key(&request.identifier.to_lowercase())),
     };
-    let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
-    let matched = check_password(app, caller, &counter, &request.password, hash).await?;
+    let matched = check_password(app, caller, &counter, &request.password, user.as_ref()).await?;
     let Some(user) = user.filter(|_| matched) else {
         app.audit(
             caller,
@@ -197,24 +196,44 @@ pub fn device_token(app: &App, user: &User) -> Result<Secret> {
     })
 }
 
-/// Checks `password` against `hash` as one attempt of `counter`'s run: counted before the check,
-/// left counted when wrong (the one reaching the threshold locks), and the run cleared when
-/// right. Only that run: a success never clears another's failures.
+/// Checks `password` against `user`'s hash (a dummy one without an account) as one attempt of
+/// `counter`'s run: counted before the check, left counted when wrong (the one reaching the
+/// threshold locks), and the run cleared when right. Only that run: a success never clears
+/// another's failures. A right password on a hash due for renewal (another system's format, or a
+/// lower argon2 cost) replaces it with argon2id at the configured cost.
 pub async fn check_password(
     app: &App,
     caller: &Caller,
     counter: &Counter,
     password: &Secret,
-    hash: Option<&str>,
+    user: Option<&User>,
 ) -> Result<bool> {
+    let hash = user.and_then(|u| u.password_hash.as_deref());
     let attempt = begin_attempt(app, &counter.key).await?;
-    let matched = app.passwords.verify(password, hash).await?;
-    if matched {
-        app.store.clear_lockout(&counter.key).await?;
-    } else {
+    let check = app.passwords.check(password, hash).await?;
+    if !check.matched {
         failed_attempt(app, caller, counter, &attempt).await?;
+        return Ok(false);
     }
-    Ok(matched)
+    app.store.clear_lockout(&counter.key).await?;
+    if let (true, Some(user), Some(old)) = (check.rehash, user, hash) {
+        rehash(app, user, password, old).await;
+    }
+    Ok(true)
+}
+
+/// Replaces `old` with a hash made now, in one write conditional on `old`: of two logins racing,
+/// one rehashes. The login stands whatever happens here.
+async fn rehash(app: &App, user: &User, password: &Secret, old: &str) {
+    let replaced = match app.passwords.hash(password).await {
+        Ok(new) => app.store.replace_password_hash(&user.id, old, &new).await,
+        Err(error) => Err(error),
+    };
+    match replaced {
+        Ok(true) => tracing::info!(user_id = %user.id, "password hash renewed"),
+        Ok(false) => {}
+        Err(error) => tracing::warn!(user_id = %user.id, %error, "password hash not renewed"),
+    }
 }
 
 /// One password attempt, counted before the password is checked.

@@ -25,8 +25,7 @@ pub async fn change(
 ) -> Result<TokenGrant> {
     let user = who.user;
     let counter = login::Counter::for_password(app, &user, device_token).await?;
-    let hash = user.password_hash.as_deref();
-    if !login::check_password(app, caller, &counter, current, hash).await? {
+    if !login::check_password(app, caller, &counter, current, Some(&user)).await? {
         return Err(Error::InvalidCredentials);
     }
     check_policy(app, &user, new, "new_password")?;

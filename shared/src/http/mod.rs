@@ -22,7 +22,6 @@ use lambda_http::request::RequestContext;
 use serde::Serialize;
 use tower::Layer as _;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::normalize_path::{NormalizePath, NormalizePathLayer};
 use tower_http::request_id::PropagateRequestIdLayer;
 use tower_http::set_header::{SetRequestHeaderLayer, SetResponseHeaderLayer};
@@ -41,6 +40,31 @@ pub type AppState = Arc<App>;
 
 /// Request bodies over this many bytes get 413.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// The one route that takes more: `POST /v1/admin/users/import`, a file of a few thousand
+/// accounts (within Lambda's 6 MB payload).
+pub const IMPORT_PATH: &str = "/v1/admin/users/import";
+pub const MAX_IMPORT_BYTES: usize = 5 * 1024 * 1024;
+
+/// 413 for a body over the route's limit: at once when its length is declared, otherwise when
+/// reading passes the limit.
+async fn limit_body(request: Request, next: Next) -> Response {
+    let limit = if request.uri().path().trim_end_matches('/') == IMPORT_PATH {
+        MAX_IMPORT_BYTES
+    } else {
+        MAX_BODY_BYTES
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Error::PayloadTooLarge.into_response();
+    }
+    let request =
+        request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(request).await
+}
 
 /// A request still running after this answers 503 `unavailable` (API Gateway gives up at 30 s).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(29);
@@ -63,7 +87,7 @@ fn layered(routes: Router<AppState>, app: &AppState, cors: Option<CorsLayer>) ->
         .fallback(|| async { Error::NotFound })
         .method_not_allowed_fallback(|| async { Error::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(app.clone(), reload_keys))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(limit_body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,

@@ -1,5 +1,8 @@
 //! argon2id password hashing, always off the async runtime (`spawn_blocking`), with the cost
 //! from config and a bounded number of hashes at once so a burst of logins can't exhaust memory.
+//! Hashes other systems made (`formats`) verify too, and are due for a rehash when they match.
+
+pub mod formats;
 
 use std::sync::Arc;
 
@@ -11,6 +14,14 @@ use tokio::sync::Semaphore;
 use crate::config::Argon2Cost;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+
+/// What checking a password found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Check {
+    pub matched: bool,
+    /// The password matched a hash that should be replaced (`PasswordHasher::check`).
+    pub rehash: bool,
+}
 
 #[derive(Clone)]
 pub struct PasswordHasher {
@@ -54,20 +65,46 @@ impl PasswordHasher {
     /// Checks `password` against `hash`, or against the dummy hash when there is no account (or no
     /// password on it), so the time taken does not tell which identifiers exist.
     pub async fn verify(&self, password: &Secret, hash: Option<&str>) -> Result<bool> {
+        Ok(self.check(password, hash).await?.matched)
+    }
+
+    /// Like `verify`, and says whether a matching hash should be replaced by one made now: it is
+    /// another system's format, argon2i, or argon2id below the configured memory or passes.
+    pub async fn check(&self, password: &Secret, hash: Option<&str>) -> Result<Check> {
         let real = hash.is_some();
         let hash: Arc<str> = hash.map_or_else(|| self.dummy.clone(), Arc::from);
         let password = password.clone();
-        let matched = self
+        let params = self.params.clone();
+        let check = self
             .run(move || {
-                let parsed = PasswordHash::new(&hash)
+                if hash.starts_with("$argon2id$") {
+                    let parsed = PasswordHash::new(&hash)
+                        .map_err(|e| Error::internal(format!("stored hash unreadable: {e}")))?;
+                    // The parameters come from the stored hash, so older costs still verify.
+                    let matched = Argon2::default()
+                        .verify_password(password.expose().as_bytes(), &parsed)
+                        .is_ok();
+                    let weaker = Params::try_from(&parsed).map_or(true, |stored| {
+                        stored.m_cost() < params.m_cost() || stored.t_cost() < params.t_cost()
+                    });
+                    return Ok(Check {
+                        matched,
+                        rehash: matched && weaker,
+                    });
+                }
+                let stored = formats::StoredHash::parse(&hash)
                     .map_err(|e| Error::internal(format!("stored hash unreadable: {e}")))?;
-                // The parameters come from the stored hash, so older costs still verify.
-                Ok(Argon2::default()
-                    .verify_password(password.expose().as_bytes(), &parsed)
-                    .is_ok())
+                let matched = stored.verify(password.expose());
+                Ok(Check {
+                    matched,
+                    rehash: matched,
+                })
             })
             .await?;
-        Ok(real && matched)
+        Ok(Check {
+            matched: real && check.matched,
+            rehash: real && check.rehash,
+        })
     }
 
     async fn run<T: Send + 'static>(

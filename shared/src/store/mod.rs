@@ -73,6 +73,11 @@ pub trait UserStore: Send + Sync {
         next: UserStatus,
     ) -> Result<Option<User>>;
 
+    /// Replaces the password hash with `new` if it is still `old` (a rehash at login: the same
+    /// password, so nothing else changes). `false` when it changed meanwhile (a concurrent
+    /// login rehashed first, or the password was changed).
+    async fn replace_password_hash(&self, user_id: &str, old: &str, new: &str) -> Result<bool>;
+
     /// Sets the account's status; `None` when there is no such account.
     async fn set_status(&self, user_id: &str, status: UserStatus) -> Result<Option<User>>;
 
@@ -290,6 +295,38 @@ pub trait ExpiryStore: Send + Sync {
     async fn purge_expired(&self, now: UnixTime) -> Result<u64>;
 }
 
+/// An account brought in from elsewhere, with what belongs to it.
+#[derive(Clone, Debug)]
+pub struct ImportedAccount {
+    pub user: User,
+    pub identities: Vec<IdentityLink>,
+    pub access_keys: Vec<AccessKey>,
+}
+
+/// What became of one imported account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportOutcome {
+    Created,
+    /// Another account (or this one, imported before) has the email.
+    EmailTaken,
+    UsernameTaken,
+    /// An account with this id exists.
+    IdTaken,
+    /// One of its provider identities is linked to another account.
+    IdentityTaken,
+    /// One of its access keys exists.
+    AccessKeyTaken,
+}
+
+/// Accounts brought in many at a time (`portcullis users import`).
+#[async_trait]
+pub trait ImportStore: Send + Sync {
+    /// Creates each account with its links and keys, each account all or nothing, and answers
+    /// one outcome per account in order. Many accounts per call: SQLite writes them in one
+    /// transaction, DynamoDB in one transaction per account, many at once.
+    async fn import_accounts(&self, accounts: &[ImportedAccount]) -> Result<Vec<ImportOutcome>>;
+}
+
 /// Everything the app keeps, joined: what `App` holds as `Arc<dyn Store>`. Each capability is its
 /// own small trait above, implemented by both stores in a file per record kind
 /// (`store/sqlite/<kind>.rs` beside `store/dynamodb/<kind>.rs`).
@@ -307,6 +344,7 @@ pub trait Store:
     + ClientStore
     + AuthorizationCodeStore
     + ExpiryStore
+    + ImportStore
     + 'static
 {
 }
@@ -325,6 +363,7 @@ impl<T> Store for T where
         + ClientStore
         + AuthorizationCodeStore
         + ExpiryStore
+        + ImportStore
         + 'static
 {
 }

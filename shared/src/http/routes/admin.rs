@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use crate::admin;
 use crate::app::Authenticated;
 use crate::caller::Caller;
-use crate::error::FieldErrors;
+use crate::error::{Error, FieldErrors};
 use crate::http::extract::{Id, MAX_ID_LENGTH, bearer, json_bytes};
 use crate::http::{Admin, AppState, Query, Result, json, no_content};
 use crate::json_body::JsonBody;
@@ -22,6 +22,12 @@ pub fn routes(_: &AppState) -> Router<AppState> {
         .route("/v1/access-keys", post(create_key).get(list_keys))
         .route("/v1/access-keys/{id}", axum::routing::delete(delete_key))
         .route("/v1/admin/users", get(list_users))
+        .route(
+            crate::http::IMPORT_PATH,
+            post(import_users).layer(axum::extract::DefaultBodyLimit::max(
+                crate::http::MAX_IMPORT_BYTES,
+            )),
+        )
         .route(
             "/v1/admin/users/{id}",
             get(get_user).patch(update_user).delete(delete_user),
@@ -509,4 +515,79 @@ async fn audit(State(app): State<AppState>, _: Admin, query: Query) -> Result {
         cursor: query.get("cursor"),
     };
     json(StatusCode::OK, &admin::events(&app, query).await?)
+}
+
+/// Records one request may bring in; more go through `portcullis users import`.
+const MAX_IMPORT_RECORDS: usize = 5000;
+
+#[utoipa::path(
+    post,
+    path = "/v1/admin/users/import",
+    tag = "admin",
+    summary = "Bring accounts in from Django (CVAT), Backend.AI or a Portcullis export",
+    request_body = super::openapi::ImportRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "What was created, what was there already, and each refusal with its place and reason", body = super::openapi::ImportReport),
+        (status = 400, description = "`invalid_request`: a bad field, a file that can't be read, or over 5000 records", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 401, description = "`unauthorized`: no valid Bearer token", content_type = "application/problem+json", body = super::openapi::Problem),
+        (status = 403, description = "`forbidden`: not an admin", content_type = "application/problem+json", body = super::openapi::Problem),
+        super::openapi::Refusals,
+    ),
+)]
+async fn import_users(
+    State(app): State<AppState>,
+    caller: Caller,
+    Admin(admin): Admin,
+    mut body: JsonBody,
+) -> Result {
+    use crate::imports::{self, Format, Options};
+    let format = body.string("format", true);
+    let data = body.string("data", true);
+    let keypairs = body.string("keypairs", false);
+    let dry_run = body.bool("dry_run", false).unwrap_or(false);
+    let max_errors = body.unsigned("max_errors", false).unwrap_or(100);
+    let format = match format.as_deref().map(Format::parse) {
+        Some(Some(format)) => Some(format),
+        Some(None) => {
+            body.error("format", "must be jsonl, django or backendai");
+            None
+        }
+        None => None,
+    };
+    if keypairs.is_some() && format != Some(Format::BackendAi) {
+        body.error("keypairs", "goes only with the backendai format");
+    }
+    for field in body.remaining_fields() {
+        body.error(&field, "is not a field of an import");
+    }
+    body.finish()?;
+    let (Some(format), Some(data)) = (format, data) else {
+        return Err(Error::internal("a missing field was not reported"));
+    };
+    let records = imports::read(format, &data, keypairs.as_deref(), app.clock.now())?;
+    if records.len() > MAX_IMPORT_RECORDS {
+        return Err(Error::invalid_field(
+            "data",
+            format!(
+                "holds {} records, over {MAX_IMPORT_RECORDS}: split it, or use `portcullis \
+                 users import`",
+                records.len()
+            ),
+        ));
+    }
+    let options = Options {
+        dry_run,
+        max_errors: usize::try_from(max_errors).unwrap_or(usize::MAX),
+    };
+    let report = imports::run(
+        &app,
+        &caller,
+        Some(&admin.user.id),
+        records,
+        options,
+        &|_| {},
+    )
+    .await?;
+    json(StatusCode::OK, &report)
 }

@@ -59,6 +59,7 @@ pub fn json() -> String {
         super::admin::list_keys,
         super::admin::delete_key,
         super::admin::list_users,
+        super::admin::import_users,
         super::admin::get_user,
         super::admin::update_user,
         super::admin::delete_user,
@@ -366,6 +367,38 @@ pub struct Event {
     ip: Option<String>,
     user_agent: Option<String>,
     detail: BTreeMap<String, serde_json::Value>,
+}
+
+/// `data` is the file: Portcullis' JSONL (`portcullis users export`), a Django `dumpdata` JSON
+/// array, or Backend.AI's `users` table as CSV with a header (`keypairs`: its `keypairs` table).
+#[derive(ToSchema)]
+pub struct ImportRequest {
+    /// `jsonl`, `django` or `backendai`.
+    format: String,
+    data: String,
+    keypairs: Option<String>,
+    /// Check and report, writing nothing.
+    dry_run: Option<bool>,
+    /// Stop once more records than this have failed (default 100).
+    max_errors: Option<u64>,
+}
+
+#[derive(ToSchema)]
+pub struct ImportReport {
+    dry_run: bool,
+    records: u64,
+    created: u64,
+    /// Records whose address has an account already: left as they are.
+    existing: u64,
+    errors: Vec<ImportProblem>,
+    stopped: bool,
+}
+
+#[derive(ToSchema)]
+pub struct ImportProblem {
+    /// `line 12`, or `record 3 (auth.user 7)`.
+    at: String,
+    reason: String,
 }
 
 #[derive(ToSchema)]

@@ -13,6 +13,7 @@ mod counters;
 mod errors;
 mod expiry;
 mod identities;
+mod imports;
 mod invitations;
 mod items;
 mod keys;

@@ -120,6 +120,26 @@ impl UserStore for DynamoStore {
         Ok(None)
     }
 
+    async fn replace_password_hash(&self, user_id: &str, old: &str, new: &str) -> Result<bool> {
+        let replaced = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(user_pk(user_id)))
+            .key("sk", s("USER"))
+            .update_expression("SET password_hash = :new")
+            .condition_expression("password_hash = :old")
+            .expression_attribute_values(":old", s(old))
+            .expression_attribute_values(":new", s(new))
+            .send()
+            .await;
+        match replaced {
+            Ok(_) => Ok(true),
+            Err(e) if condition_failed(&e) => Ok(false),
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
     async fn set_status(&self, user_id: &str, status: UserStatus) -> Result<Option<User>> {
         let updated = self
             .client

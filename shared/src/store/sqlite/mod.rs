@@ -9,6 +9,7 @@ mod codes;
 mod counters;
 mod expiry;
 mod identities;
+mod imports;
 mod invitations;
 mod lockout;
 mod rows;

@@ -99,6 +99,19 @@ impl UserStore for SqliteStore {
         .await
     }
 
+    async fn replace_password_hash(&self, user_id: &str, old: &str, new: &str) -> Result<bool> {
+        let (id, old, new) = (user_id.to_owned(), old.to_owned(), new.to_owned());
+        self.call(move |conn| {
+            conn.execute(
+                "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2",
+                params![id, old, new],
+            )
+            .map(|changed| changed == 1)
+            .map_err(sql)
+        })
+        .await
+    }
+
     async fn set_status(&self, user_id: &str, status: UserStatus) -> Result<Option<User>> {
         let id = user_id.to_owned();
         self.call(move |conn| {
