@@ -23,6 +23,7 @@ whose answer was lost on the way back is not refused as a conflict with itself.
 
 import copy
 import io
+from collections import OrderedDict
 import json
 import os
 import sys
@@ -113,8 +114,8 @@ class OneAtATime:
     def __init__(self, app):
         self.app = app
         self.lock = threading.Lock()
-        # ClientRequestToken -> (when, request body, status, headers, response body)
-        self.transactions = {}
+        # ClientRequestToken -> (when, request body, status, headers, response body), oldest first
+        self.transactions = OrderedDict()
 
     def __call__(self, environ, start_response):
         with self.lock:
@@ -131,9 +132,8 @@ class OneAtATime:
         except ValueError:
             token = None
         now = time.monotonic()
-        self.transactions = {
-            t: seen for t, seen in self.transactions.items() if now - seen[0] < IDEMPOTENCY_WINDOW
-        }
+        while self.transactions and now - next(iter(self.transactions.values()))[0] >= IDEMPOTENCY_WINDOW:
+            self.transactions.popitem(last=False)
         if token in self.transactions:
             _, first_body, status, headers, answer = self.transactions[token]
             if first_body != body:

@@ -114,14 +114,42 @@ async fn a_device_gets_its_own_ten_tries_then_it_is_void(backend: Backend) {
     // …while the owner's own device signs in.
     device_token(&login_from(&server, &email, PASSWORD, Some(&owners)).await);
 
-    // Long after the locks are over, the stolen token is still void: the next stranger lock
-    // holds it too.
+    // A failure still in flight when the device locked is counted after the lock: it must not
+    // shorten how long the token stays void.
+    let device_id = stolen_device_id(&server, &stolen);
+    let device_key = portcullis::lockout::device_key(&user_id, &device_id);
+    let policy = server.app.config.login.lockout;
+    server
+        .app
+        .store
+        .record_failure(&device_key, policy.failure_write(server.app.clock.now()))
+        .await
+        .unwrap();
+
+    // Long after the locks are over, and after expired records are purged, the stolen token is
+    // still void: the next stranger lock holds it too.
     server.clock.advance(Duration::from_secs(3 * 3600));
+    server
+        .app
+        .store
+        .purge_expired(server.app.clock.now())
+        .await
+        .unwrap();
     fail(&server, &email, None, 10).await;
     assert!(locked(
         &login_from(&server, &email, PASSWORD, Some(&stolen)).await
     ));
     device_token(&login_from(&server, &email, PASSWORD, Some(&owners)).await);
+}
+
+/// The device id a device token carries.
+fn stolen_device_id(server: &Server, token: &str) -> String {
+    server
+        .app
+        .keys()
+        .verify_device(token, &server.app.issuer, server.app.clock.now())
+        .expect("a device token of this server")
+        .jti
 }
 
 async fn a_device_token_is_for_its_own_account_only(backend: Backend) {

@@ -246,6 +246,17 @@ async fn a_cvat_dumpdata_comes_in_whole_and_once(backend: Backend) {
     let token = reply.body["access_token"].as_str().unwrap().to_owned();
     let me = server.get_with_token("/v1/me", &token).await.body;
     assert_eq!(me["email_verified"], false);
+    let unverified = server
+        .app
+        .store
+        .user_by_username("unverified")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        unverified.password_unconfirmed,
+        "as at signup: a provider link to it would remove the password"
+    );
     // The Google-only account has no password, and its Google identity is linked.
     let googler = server
         .app
@@ -500,7 +511,7 @@ async fn an_export_moves_everyone_to_the_other_store(backend: Backend) {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-    for username in ["cvat_admin", "googler", "kim"] {
+    for username in ["cvat_admin", "googler", "kim", "unverified"] {
         let (a, b) = (
             source
                 .app
@@ -518,8 +529,8 @@ async fn an_export_moves_everyone_to_the_other_store(backend: Backend) {
                 .unwrap(),
         );
         assert_eq!(
-            (a.id, a.roles, a.email_verified),
-            (b.id, b.roles, b.email_verified)
+            (a.id, a.roles, a.email_verified, a.password_unconfirmed),
+            (b.id, b.roles, b.email_verified, b.password_unconfirmed)
         );
     }
     let link = target

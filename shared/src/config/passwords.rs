@@ -105,5 +105,22 @@ fn parse_argon2(value: &str) -> Result<Argon2Cost, ConfigError> {
     // argon2's own limits, checked here so a bad value fails at start-up, not at the first login.
     argon2::Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
         .map_err(|e| invalid(VAR, e.to_string()))?;
+    // Within the caps every stored hash is read under (`password::formats`), or no login could
+    // verify the hashes it makes.
+    use crate::hash_caps::{MAX_ARGON2_WORK, MAX_MEMORY_KIB, MAX_PASSES};
+    let work = u64::from(cost.memory_kib) * u64::from(cost.iterations);
+    if u64::from(cost.memory_kib) > MAX_MEMORY_KIB
+        || work > MAX_ARGON2_WORK
+        || cost.iterations > MAX_PASSES
+        || cost.parallelism > MAX_PASSES
+    {
+        return Err(invalid(
+            VAR,
+            format!(
+                "at most m={MAX_MEMORY_KIB}, t={MAX_PASSES}, p={MAX_PASSES}, and m × t at most \
+                 {MAX_ARGON2_WORK}"
+            ),
+        ));
+    }
     Ok(cost)
 }

@@ -62,6 +62,12 @@ pub fn device_key(user_id: &str, device_id: &str) -> String {
     format!("{DEVICE_PREFIX}{user_id}#{device_id}")
 }
 
+/// The key of the mark that voids a device's token for good once its run has locked. Nothing but
+/// that lock writes it, so no later failure can shorten its life (its expiry is the token's).
+pub fn device_void_key(user_id: &str, device_id: &str) -> String {
+    format!("{DEVICE_VOID_PREFIX}{user_id}#{device_id}")
+}
+
 /// The key of the account's access-key logins.
 pub fn key_login_key(user_id: &str) -> String {
     format!("{KEY_LOGIN_PREFIX}{user_id}")
@@ -88,6 +94,7 @@ pub fn is_key_login_key(key: &str) -> bool {
 
 const ACCOUNT_PREFIX: &str = "account#";
 const DEVICE_PREFIX: &str = "device#";
+const DEVICE_VOID_PREFIX: &str = "device-void#";
 const KEY_LOGIN_PREFIX: &str = "key-login#";
 
 pub fn identifier_key(normalized_identifier: &str) -> String {

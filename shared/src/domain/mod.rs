@@ -8,6 +8,7 @@ pub mod caller;
 pub mod clock;
 pub mod email;
 pub mod error;
+pub mod hash_caps;
 pub mod identity;
 pub mod invitation;
 pub mod json_body;

@@ -87,6 +87,10 @@ pub struct Options {
 /// Accounts written per store call.
 const CHUNK: usize = 500;
 
+/// The most provider links and access keys one imported account may bring.
+const MAX_LINKS: usize = 20;
+const MAX_KEYS: usize = 50;
+
 /// Reads `data` (and Backend.AI's `keypairs`) into records, each checked on its own and against
 /// the others.
 pub fn read(
@@ -259,6 +263,8 @@ fn refuse_collisions(records: &mut [Record]) {
 /// The fields every format fills in, checked into an account.
 struct Fields<'a> {
     id: Option<String>,
+    /// `None`: when the address is not verified.
+    password_unconfirmed: Option<bool>,
     email: &'a str,
     username: &'a str,
     first_name: &'a str,
@@ -286,7 +292,33 @@ impl Fields<'_> {
         })?;
         let roles = crate::roles::parse(&self.roles)
             .map_err(|problems| format!("roles: {}", problems.join("; ")))?;
+        // Within one transaction of DynamoDB (100 writes), and distinct.
+        if identities.len() > MAX_LINKS || keys.len() > MAX_KEYS {
+            return Err(format!(
+                "more than {MAX_LINKS} provider links or {MAX_KEYS} access keys"
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (provider, subject, _) in &identities {
+            if subject.is_empty() || subject.len() > 255 {
+                return Err("a provider subject is empty or over 255 characters".into());
+            }
+            if !seen.insert(format!("{}#{subject}", provider.as_str())) {
+                return Err(format!(
+                    "the {} identity {subject} is given twice",
+                    provider.as_str()
+                ));
+            }
+        }
+        for key in &keys {
+            if !seen.insert(format!("key#{}", key.id)) {
+                return Err(format!("the access key {} is given twice", key.id));
+            }
+        }
         let password_hash = match self.password_hash.filter(|h| !h.is_empty()) {
+            Some(hash) if hash.len() > 1024 => {
+                return Err("the password hash is over 1024 characters".into());
+            }
             Some(hash) => {
                 StoredHash::parse(hash).map_err(|reason| format!("password hash: {reason}"))?;
                 Some(hash.to_owned())
@@ -336,7 +368,9 @@ impl Fields<'_> {
                 created_at: self.created_at,
                 session_epoch: 0,
                 password_epoch: 0,
-                password_unconfirmed: false,
+                // As at signup: a password on an address nobody confirmed may not be its
+                // owner's, and linking a provider identity to the account removes it.
+                password_unconfirmed: self.password_unconfirmed.unwrap_or(!self.email_verified),
             },
             identities,
             access_keys,
@@ -381,6 +415,10 @@ pub struct Line {
     pub password_hash: Option<String>,
     #[serde(default)]
     pub email_verified: bool,
+    /// Whether the password was set before the address was confirmed and no mailed reset has
+    /// replaced it since (by default: when the address is not verified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_unconfirmed: Option<bool>,
     #[serde(default = "active")]
     pub status: String,
     #[serde(default = "user_role")]
@@ -435,6 +473,7 @@ impl Line {
             last_name: user.last_name.clone(),
             password_hash: user.password_hash.clone(),
             email_verified: user.email_verified,
+            password_unconfirmed: Some(user.password_unconfirmed),
             status: user.status.as_str().to_owned(),
             roles: user.roles.clone(),
             created_at: Some(rfc3339(user.created_at)),
@@ -494,6 +533,7 @@ impl Line {
         }
         Fields {
             id: self.user_id.clone(),
+            password_unconfirmed: self.password_unconfirmed,
             email: &self.email,
             username: &self.username,
             first_name: &self.first_name,
@@ -595,6 +635,7 @@ fn django(data: &str, now: UnixTime) -> Result<Vec<Record>> {
         );
         let account = Fields {
             id: None,
+            password_unconfirmed: None,
             email: &email,
             username: &username,
             first_name: &first_name,
@@ -727,6 +768,9 @@ fn backend_ai(users: &str, keypairs: Option<&str>, now: UnixTime) -> Result<Vec<
             Some(problem) => Err(problem),
             None => Fields {
                 id: Some(uuid.clone()),
+                // Backend.AI may have run without confirming addresses: a provider link to one
+                // of these accounts removes the password, as for an unconfirmed signup.
+                password_unconfirmed: Some(true),
                 email: &email,
                 username: &username,
                 first_name: &full_name,

@@ -128,18 +128,15 @@ pub async fn login(app: &App, caller: &Caller, request: LoginRequest) -> Result<
 #[derive(Clone, Debug)]
 pub struct Counter {
     key: String,
-    /// For a trusted device: when its token expires, which its record must outlive once it locks
-    /// (a locked device stays void).
-    device_expires_at: Option<UnixTime>,
+    /// For a trusted device: the key of the mark that voids it, and when its token expires (how
+    /// long the mark must last).
+    device: Option<(String, UnixTime)>,
 }
 
 impl Counter {
     /// A run under `key` (an account's, an unknown identifier's, or key logins').
     pub fn new(key: String) -> Counter {
-        Counter {
-            key,
-            device_expires_at: None,
-        }
+        Counter { key, device: None }
     }
 
     /// Where a password attempt on `user`'s account counts: under the client's device when it
@@ -158,15 +155,20 @@ impl Counter {
             .filter(|claims| claims.sub == user.id);
         if let Some(device) = device {
             let key = lockout::device_key(&user.id, &device.jti);
-            let void = app
+            let void_key = lockout::device_void_key(&user.id, &device.jti);
+            // Void once marked, and already when its run reached the threshold (the mark is
+            // written just after).
+            let threshold = app.config.login.lockout.threshold;
+            let reached = app
                 .store
                 .lockout(&key)
                 .await?
-                .is_some_and(|record| record.locked_until.is_some());
+                .is_some_and(|run| run.failures >= threshold || run.locked_until.is_some());
+            let void = reached || app.store.lockout(&void_key).await?.is_some();
             if !void {
                 return Ok(Counter {
                     key,
-                    device_expires_at: Some(UnixTime(device.exp)),
+                    device: Some((void_key, UnixTime(device.exp))),
                 });
             }
         }
@@ -179,7 +181,7 @@ impl Counter {
 
     /// Whether the attempt counts under a trusted device.
     pub fn is_device(&self) -> bool {
-        self.device_expires_at.is_some()
+        self.device.is_some()
     }
 }
 
@@ -273,13 +275,18 @@ pub async fn failed_attempt(
     let policy: LockoutPolicy = app.config.login.lockout;
     if policy.locks(&attempt.record) {
         let until = attempt.at.now.plus(policy.duration);
-        // A device's record outlives its token, so the token stays void.
-        let keep_until = attempt
-            .at
-            .expires_at
-            .max(until)
-            .max(counter.device_expires_at.unwrap_or(until));
-        app.store.lock(&counter.key, until, keep_until).await?;
+        app.store
+            .lock(&counter.key, until, attempt.at.expires_at.max(until))
+            .await?;
+        if let Some((void_key, token_expires_at)) = &counter.device {
+            // The mark that voids the token until it would have expired anyway.
+            let mark = FailureWrite {
+                now: attempt.at.now,
+                stale_before: attempt.at.now,
+                expires_at: (*token_expires_at).max(until),
+            };
+            app.store.record_failure(void_key, mark).await?;
+        }
         let kind = if counter.is_device() {
             EventKind::DeviceLocked
         } else if lockout::is_key_login_key(&counter.key) {

@@ -27,14 +27,7 @@ use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
-/// The most PBKDF2 iterations (and Backend.AI hash rounds) accepted.
-pub const MAX_PBKDF2_ITERATIONS: u32 = 2_000_000;
-/// The highest bcrypt cost accepted.
-pub const MAX_BCRYPT_COST: u32 = 15;
-/// The most memory an scrypt or argon2 hash may ask for, in KiB (256 MiB).
-pub const MAX_MEMORY_KIB: u64 = 256 * 1024;
-/// The most argon2 passes, and argon2 or scrypt lanes.
-pub const MAX_PASSES: u32 = 16;
+pub use crate::hash_caps::*;
 
 /// A stored hash, read and checked against the caps.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -257,6 +250,13 @@ fn argon2_phc(phc: &str) -> Result<StoredHash, String> {
             params.m_cost()
         ));
     }
+    if u64::from(params.m_cost()) * u64::from(params.t_cost()) > MAX_ARGON2_WORK {
+        return Err(format!(
+            "argon2 m={} KiB × t={} is over the cap of {MAX_ARGON2_WORK}",
+            params.m_cost(),
+            params.t_cost()
+        ));
+    }
     if params.t_cost() > MAX_PASSES || params.p_cost() > MAX_PASSES {
         return Err(format!(
             "argon2 t={} p={} is over the cap of {MAX_PASSES}",
@@ -299,7 +299,9 @@ fn django_pbkdf2(prf: Prf, rest: &str) -> Result<StoredHash, String> {
     let hash = STANDARD.decode(encoded).map_err(|_| {
         "the PBKDF2 hash is neither base64 (Django) nor hex (Backend.AI)".to_owned()
     })?;
-    if hash.is_empty() || salt.is_empty() {
+    // Exactly the digest's size: a longer output would multiply the work, a shorter one weaken it.
+    let size = if prf == Prf::Sha1 { 20 } else { 32 };
+    if hash.len() != size || salt.is_empty() || salt.len() > MAX_SALT {
         return Err("not a valid Django PBKDF2 hash".into());
     }
     Ok(StoredHash::Pbkdf2 {
@@ -319,6 +321,9 @@ fn backend_ai_pbkdf2(prf: Prf, rest: &str) -> Option<Result<StoredHash, String>>
         return None;
     }
     let (salt, hash) = (unhex(salt)?, unhex(encoded)?);
+    if salt.len() > MAX_SALT {
+        return Some(Err(format!("the salt is over {MAX_SALT} bytes")));
+    }
     Some(iterations(count).map(|iterations| StoredHash::Pbkdf2 {
         prf,
         iterations,
@@ -333,6 +338,9 @@ fn iterated(sha3: bool, rest: &str) -> Result<StoredHash, String> {
     };
     if encoded.len() != 64 || unhex(encoded).is_none() {
         return Err("the SHA hash is not 64 hexadecimal digits".into());
+    }
+    if salt.len() > MAX_SALT {
+        return Err(format!("the salt is over {MAX_SALT} characters"));
     }
     Ok(StoredHash::Iterated {
         sha3,
@@ -355,18 +363,24 @@ fn scrypt(rest: &str) -> Result<StoredHash, String> {
     if n < 2 || !n.is_power_of_two() {
         return Err("scrypt's n must be a power of two".into());
     }
-    // scrypt uses 128 × n × r bytes.
-    let memory_kib = 128u64.saturating_mul(n).saturating_mul(r) / 1024;
-    if memory_kib > MAX_MEMORY_KIB || r == 0 || p == 0 || p > u64::from(MAX_PASSES) {
+    if r == 0 || p == 0 || r > 32 || p > u64::from(MAX_PASSES) {
         return Err(format!(
-            "scrypt n={n} r={r} p={p} is over the cap ({MAX_MEMORY_KIB} KiB, {MAX_PASSES} lanes)"
+            "scrypt r={r} p={p} is over the cap (r at most 32, p at most {MAX_PASSES})"
+        ));
+    }
+    // scrypt holds 128 × r × (n + p + 2) bytes, and works in proportion to n × r × p.
+    let memory_kib = 128u64.saturating_mul(r).saturating_mul(n + p + 2) / 1024;
+    let work = n.saturating_mul(r).saturating_mul(p);
+    if memory_kib > MAX_MEMORY_KIB || work > MAX_SCRYPT_WORK {
+        return Err(format!(
+            "scrypt n={n} r={r} p={p} is over the cap ({MAX_MEMORY_KIB} KiB, work {MAX_SCRYPT_WORK})"
         ));
     }
     let hash = STANDARD
         .decode(encoded)
         .map_err(|_| "the scrypt hash is not base64".to_owned())?;
-    if hash.is_empty() || hash.len() > 128 {
-        return Err("not a valid Django scrypt hash".into());
+    if hash.len() != 64 || salt.is_empty() || salt.len() > MAX_SALT {
+        return Err("not a valid Django scrypt hash (64 bytes)".into());
     }
     Ok(StoredHash::Scrypt {
         log_n: n.trailing_zeros() as u8,
@@ -410,6 +424,9 @@ mod tests {
     fn work_factors_over_the_caps_are_refused() {
         let over = [
             format!("pbkdf2_sha256$2000001$abc${}", STANDARD.encode([0u8; 32])),
+            format!("scrypt$2$salt$1048576$16${}", STANDARD.encode([0u8; 64])),
+            format!("scrypt$1048576$salt$16$1${}", STANDARD.encode([0u8; 64])),
+            "$argon2id$v=19$m=262144,t=16,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".to_owned(),
             format!("sha256$3000000$ab${}", "0".repeat(64)),
             format!("$2b$16${}", "a".repeat(53)),
             format!("scrypt$4194304$salt$8$1${}", STANDARD.encode([0u8; 64])),
@@ -419,6 +436,17 @@ mod tests {
             let refusal = StoredHash::parse(&hash).unwrap_err();
             assert!(refusal.contains("cap"), "{hash}: {refusal}");
         }
+    }
+
+    #[test]
+    fn outputs_and_salts_that_would_multiply_the_work_are_refused() {
+        // A Django PBKDF2 output longer than its digest would cost a round per 32 bytes.
+        let long = format!("pbkdf2_sha256$1000$abc${}", STANDARD.encode([0u8; 64]));
+        assert!(StoredHash::parse(&long).is_err());
+        let short = format!("pbkdf2_sha256$1000$abc${}", STANDARD.encode([0u8; 1]));
+        assert!(StoredHash::parse(&short).is_err());
+        let salted = format!("sha256$1000${}${}", "s".repeat(129), "0".repeat(64));
+        assert!(StoredHash::parse(&salted).unwrap_err().contains("salt"));
     }
 
     #[test]

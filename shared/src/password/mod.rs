@@ -6,7 +6,7 @@ pub mod formats;
 
 use std::sync::Arc;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::rngs::OsRng;
 use tokio::sync::Semaphore;
@@ -77,27 +77,22 @@ impl PasswordHasher {
         let params = self.params.clone();
         let check = self
             .run(move || {
-                if hash.starts_with("$argon2id$") {
-                    let parsed = PasswordHash::new(&hash)
-                        .map_err(|e| Error::internal(format!("stored hash unreadable: {e}")))?;
-                    // The parameters come from the stored hash, so older costs still verify.
-                    let matched = Argon2::default()
-                        .verify_password(password.expose().as_bytes(), &parsed)
-                        .is_ok();
-                    let weaker = Params::try_from(&parsed).map_or(true, |stored| {
-                        stored.m_cost() < params.m_cost() || stored.t_cost() < params.t_cost()
-                    });
-                    return Ok(Check {
-                        matched,
-                        rehash: matched && weaker,
-                    });
-                }
+                // Every stored hash, Portcullis' own too, is read within the work-factor caps.
                 let stored = formats::StoredHash::parse(&hash)
                     .map_err(|e| Error::internal(format!("stored hash unreadable: {e}")))?;
                 let matched = stored.verify(password.expose());
+                // Portcullis' own form stays unless its cost is below the configured one; any
+                // other form is replaced.
+                let current = hash.starts_with("$argon2id$")
+                    && PasswordHash::new(&hash)
+                        .ok()
+                        .and_then(|parsed| Params::try_from(&parsed).ok())
+                        .is_some_and(|stored| {
+                            stored.m_cost() >= params.m_cost() && stored.t_cost() >= params.t_cost()
+                        });
                 Ok(Check {
                     matched,
-                    rehash: matched,
+                    rehash: matched && !current,
                 })
             })
             .await?;

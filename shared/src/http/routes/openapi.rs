@@ -17,9 +17,13 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 /// The document.
 pub fn document() -> utoipa::openapi::OpenApi {
-    let mut document = Api::openapi();
+    let document = Api::openapi();
     #[cfg(feature = "oauth")]
-    document.merge(SignIns::openapi());
+    let document = {
+        let mut document = document;
+        document.merge(SignIns::openapi());
+        document
+    };
     document
 }
 
