@@ -54,6 +54,11 @@ enum Command {
         /// picks a free port.
         #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]
         addr: SocketAddr,
+        /// Serve only this function's routes, the router its Lambda runs (signup, login,
+        /// verify-email, reset-request, reset-confirm, change-password, session, discovery,
+        /// admin, oidc, oauth-callback, ui): to load-test one function as Lambda would run it.
+        #[arg(long, value_name = "NAME", value_parser = parse_function)]
+        function: Option<String>,
     },
     /// Create an administrator: an active, verified account with the roles admin and user.
     ///
@@ -222,7 +227,7 @@ async fn main() -> ExitCode {
     };
     portcullis::telemetry::init_to(&config.log.filter, log_to);
     let outcome = match cli.command {
-        Command::Serve { addr } => serve(config, addr).await,
+        Command::Serve { addr, function } => serve(config, addr, function.as_deref()).await,
         Command::Createsuperuser {
             email,
             username,
@@ -270,7 +275,22 @@ fn parse_addr(value: &str) -> Result<SocketAddr, String> {
     })
 }
 
-async fn serve(config: Config, addr: SocketAddr) -> anyhow::Result<()> {
+fn parse_function(value: &str) -> Result<String, String> {
+    let names: Vec<&str> = portcullis::http::routes::FUNCTIONS
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
+    if names.contains(&value) {
+        Ok(value.to_owned())
+    } else {
+        Err(format!(
+            "no function is named so; they are {}",
+            names.join(", ")
+        ))
+    }
+}
+
+async fn serve(config: Config, addr: SocketAddr, function: Option<&str>) -> anyhow::Result<()> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|error| bind_error(addr, &error))?;
@@ -279,7 +299,11 @@ async fn serve(config: Config, addr: SocketAddr) -> anyhow::Result<()> {
         Some(url) => url.clone(),
         None => format!("http://{local}").parse()?,
     };
-    tracing::info!(url = %public_url, "Portcullis listening on http://{local}");
+    tracing::info!(
+        url = %public_url,
+        function = function.unwrap_or("all"),
+        "Portcullis listening on http://{local}"
+    );
     let deps = Deps::from_config(&config)
         .await
         .map_err(|error| store_error(&config, error))?;
@@ -288,7 +312,16 @@ async fn serve(config: Config, addr: SocketAddr) -> anyhow::Result<()> {
             .await
             .map_err(|error| store_error(&config, error))?,
     );
-    portcullis_cli::serve::serve(app, listener, shutdown_signal()).await?;
+    let routes = portcullis::http::routes::FUNCTIONS
+        .iter()
+        .find(|(name, _)| Some(*name) == function)
+        .map(|(_, routes)| *routes);
+    match routes {
+        Some(routes) => {
+            portcullis_cli::serve::serve_function(app, listener, shutdown_signal(), routes).await?
+        }
+        None => portcullis_cli::serve::serve(app, listener, shutdown_signal()).await?,
+    }
     Ok(())
 }
 

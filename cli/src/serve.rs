@@ -33,15 +33,30 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    let all = routes::all(&app);
+    serve_with_housekeeping(all, app, listener, shutdown).await
+}
+
+/// Serves one function's routes (an entry of `routes::FUNCTIONS`), exactly the router its Lambda
+/// runs, with the local server's layers: `portcullis serve --function <name>`.
+pub async fn serve_function(
+    app: Arc<App>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+    function: routes::Routes,
+) -> std::io::Result<()> {
+    let one = function(&app);
+    serve_with_housekeeping(one, app, listener, shutdown).await
+}
+
+async fn serve_with_housekeeping(
+    routes: axum::Router<http::AppState>,
+    app: Arc<App>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let housekeeping = tokio::spawn(purge_expired_now_and_then(app.clone()));
-    let served = serve_routes(
-        routes::all(&app),
-        app,
-        listener,
-        shutdown,
-        HEADER_READ_TIMEOUT,
-    )
-    .await;
+    let served = serve_routes(routes, app, listener, shutdown, HEADER_READ_TIMEOUT).await;
     housekeeping.abort();
     served
 }

@@ -282,6 +282,63 @@ fn help_says_where_settings_come_from() {
     }
 }
 
+#[tokio::test]
+async fn serve_one_function_answers_only_its_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--function", "login", "--addr", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env("PORTCULLIS_ARGON2", "m=1024,t=1,p=1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["fields"]["function"], "login");
+    let url = first["fields"]["message"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("Portcullis listening on ")
+        .to_owned();
+    std::thread::spawn(move || for _ in lines {});
+    let client = portcullis_tests::http_client();
+    let mut login = None;
+    for _ in 0..100 {
+        if let Ok(response) = client
+            .post(format!("{url}/v1/login"))
+            .json(&serde_json::json!({"identifier": "nobody", "password": "Wrong-pass-1"}))
+            .send()
+            .await
+        {
+            login = Some(response.status().as_u16());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(login, Some(401), "the login function's own route");
+    for path in ["/v1/health", "/v1/me", "/login"] {
+        let status = client
+            .get(format!("{url}{path}"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status.as_u16(), 404, "{path} belongs to another function");
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+
+    let output = Command::new(BIN)
+        .args(["serve", "--function", "logn"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("signup, login"), "{stderr}");
+}
+
 #[test]
 fn every_command_and_flag_has_help() {
     for path in [
@@ -296,6 +353,9 @@ fn every_command_and_flag_has_help() {
         &["table", "describe"],
         &["config"],
         &["config", "check"],
+        &["users"],
+        &["users", "import"],
+        &["users", "export"],
     ] {
         let output = Command::new(BIN).args(path).arg("-h").output().unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -320,7 +380,8 @@ fn every_command_and_flag_has_help() {
         }
         assert!(entries > 0, "{path:?}: {stdout}");
         let flags: &[&str] = match path {
-            ["serve"] => &["--addr"],
+            ["serve"] => &["--addr", "--function"],
+            ["users", "import"] => &["--format", "--keypairs", "--dry-run", "--max-errors"],
             ["createsuperuser"] => &["--email", "--username", "--password-stdin"],
             ["keys", "rotate"] => &["--now"],
             _ => &[],
