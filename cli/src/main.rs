@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use portcullis::caller::Caller;
 use portcullis::clock::SystemClock;
 use portcullis::config::{Config, ConfigError, Environment, StoreLocation};
 use portcullis::{App, Deps};
@@ -494,23 +495,30 @@ async fn keys(config: Config, command: KeysCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn users(config: Config, command: UsersCommand) -> anyhow::Result<()> {
-    use portcullis::imports::{self, Format, Options};
+/// The app a command works on (the configured store and mailer), and the caller its audit
+/// events name: `portcullis <command>`.
+async fn command_app(config: &Config, command: &str) -> anyhow::Result<(App, Caller)> {
     let public_url = match &config.urls.public_url {
         Some(url) => url.clone(),
         None => "http://127.0.0.1:8080".parse()?,
     };
-    let deps = Deps::from_config(&config)
+    let deps = Deps::from_config(config)
         .await
-        .map_err(|error| store_error(&config, error))?;
+        .map_err(|error| store_error(config, error))?;
     let app = App::new(config.clone(), &public_url, deps)
         .await
-        .map_err(|error| store_error(&config, error))?;
-    let caller = portcullis::caller::Caller {
+        .map_err(|error| store_error(config, error))?;
+    let caller = Caller {
         request_id: "cli".into(),
         ip: None,
-        user_agent: Some("portcullis users".into()),
+        user_agent: Some(format!("portcullis {command}")),
     };
+    Ok((app, caller))
+}
+
+async fn users(config: Config, command: UsersCommand) -> anyhow::Result<()> {
+    use portcullis::imports::{self, Format, Options};
+    let (app, caller) = command_app(&config, "users").await?;
     match command {
         UsersCommand::Import {
             file,
@@ -636,21 +644,7 @@ fn progress_bar(length: u64, what: &str) -> indicatif::ProgressBar {
 
 async fn clients(config: Config, command: ClientsCommand) -> anyhow::Result<()> {
     use portcullis::clients;
-    let public_url = match &config.urls.public_url {
-        Some(url) => url.clone(),
-        None => "http://127.0.0.1:8080".parse()?,
-    };
-    let deps = Deps::from_config(&config)
-        .await
-        .map_err(|error| store_error(&config, error))?;
-    let app = App::new(config.clone(), &public_url, deps)
-        .await
-        .map_err(|error| store_error(&config, error))?;
-    let caller = portcullis::caller::Caller {
-        request_id: "cli".into(),
-        ip: None,
-        user_agent: Some("portcullis clients".into()),
-    };
+    let (app, caller) = command_app(&config, "clients").await?;
     match command {
         ClientsCommand::Create {
             name,
