@@ -107,6 +107,26 @@ enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
+    /// Create verified accounts for a load test, each with its own password and access key.
+    ///
+    /// Accounts are named <prefix>-00001 (address <prefix>-00001@example.com), hashed with the
+    /// configured argon2id cost on every core, and written through the store like an import. The
+    /// credentials (CSV: email, username, password, access_key, secret_key) go to --output or
+    /// standard output; the scenarios in loadtest/ read that file. Addresses that have an account
+    /// already are left as they are and not listed.
+    Seed {
+        /// How many accounts to create.
+        #[arg(long, value_name = "N")]
+        users: usize,
+        /// What the usernames and addresses start with: letters, digits or -, starting with a
+        /// letter. A new prefix makes a new set of accounts.
+        #[arg(long, value_name = "PREFIX", default_value = "load")]
+        prefix: String,
+        /// Where to write the credentials (created readable by you alone); standard output by
+        /// default.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
     /// Print the OpenAPI 3.1 document of the /v1 API (what GET /v1/openapi.json serves; kept in
     /// docs/openapi.json).
     Openapi,
@@ -238,6 +258,11 @@ async fn main() -> ExitCode {
         Command::Clients { command } => clients(config, command).await,
         Command::Table { command } => table(config, command).await,
         Command::Users { command } => users(config, command).await,
+        Command::Seed {
+            users,
+            prefix,
+            output,
+        } => seed(config, users, &prefix, output.as_deref()).await,
         Command::Openapi => {
             print!("{}", portcullis::http::routes::openapi::json());
             Ok(())
@@ -609,6 +634,80 @@ async fn users(config: Config, command: UsersCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn seed(
+    config: Config,
+    count: usize,
+    prefix: &str,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    // The file first: a path that can't be written fails before minutes of hashing.
+    let mut out: Box<dyn std::io::Write + Send> = match output {
+        Some(path) => Box::new(std::io::BufWriter::new(private_file(path)?)),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let (app, caller) = command_app(&config, "seed").await?;
+    let hashing = progress_bar(count as u64, "passwords hashed");
+    let writing = progress_bar(count as u64, "accounts written");
+    let seeded = portcullis::seed::run(
+        &app,
+        &caller,
+        prefix,
+        count,
+        &|done| hashing.set_position(done as u64),
+        &|done| {
+            hashing.finish_and_clear();
+            writing.set_position(done as u64)
+        },
+    )
+    .await
+    .map_err(|error| match error {
+        portcullis::Error::InvalidRequest { .. } => anyhow::anyhow!(
+            "{}: nothing was created",
+            describe(&error)
+                .replacen("prefix", "--prefix", 1)
+                .replacen("users", "--users", 1)
+        ),
+        other => store_error(&config, other),
+    })?;
+    writing.finish_and_clear();
+    writeln!(out, "{}", portcullis::seed::Credential::CSV_HEADER)?;
+    for credential in &seeded.credentials {
+        writeln!(out, "{}", credential.csv_row())?;
+    }
+    out.flush()?;
+    let report = &seeded.report;
+    eprintln!(
+        "{} accounts created{}{}",
+        seeded.credentials.len(),
+        match output {
+            Some(path) => format!(", credentials in {}", path.display()),
+            None => String::new(),
+        },
+        if report.existing + report.errors.len() > 0 {
+            format!(
+                "; {} left out because their address or username has an account already \
+                 (choose another --prefix for a new set)",
+                report.existing + report.errors.len()
+            )
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
+}
+
+/// A new file only its owner can read: it holds passwords.
+fn private_file(path: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("creating {}: {e}", path.display()))
 }
 
 /// A flow's refusal in words: the fields at fault and what is wrong with each.

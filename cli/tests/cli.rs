@@ -356,6 +356,7 @@ fn every_command_and_flag_has_help() {
         &["users"],
         &["users", "import"],
         &["users", "export"],
+        &["seed"],
     ] {
         let output = Command::new(BIN).args(path).arg("-h").output().unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -384,6 +385,7 @@ fn every_command_and_flag_has_help() {
             ["users", "import"] => &["--format", "--keypairs", "--dry-run", "--max-errors"],
             ["createsuperuser"] => &["--email", "--username", "--password-stdin"],
             ["keys", "rotate"] => &["--now"],
+            ["seed"] => &["--users", "--prefix", "--output"],
             _ => &[],
         };
         for flag in flags {
@@ -560,4 +562,148 @@ async fn createsuperuser_on_dynamodb() {
         ("AWS_REGION", "us-east-1".to_owned()),
     ];
     superuser_on(envs, std::sync::Arc::new(table)).await;
+}
+
+fn seed(envs: &[(&str, String)], dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .arg("seed")
+        .args(args)
+        .current_dir(dir)
+        .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("PORTCULLIS_ARGON2", "m=1024,t=1,p=1")
+        .output()
+        .unwrap()
+}
+
+/// Reads a credentials file: its header, then one row of five fields per account.
+fn credentials(path: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("email,username,password,access_key,secret_key")
+    );
+    lines
+        .map(|line| line.split(',').map(str::to_owned).collect::<Vec<_>>())
+        .inspect(|row| assert_eq!(row.len(), 5, "{row:?}"))
+        .collect()
+}
+
+async fn seed_on(envs: Vec<(&str, String)>, store: std::sync::Arc<dyn portcullis::store::Store>) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = format!("s{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let made = seed(
+        &envs,
+        dir.path(),
+        &["--users", "4", "--prefix", &prefix, "-o", "creds.csv"],
+    );
+    let stderr = String::from_utf8_lossy(&made.stderr);
+    assert!(made.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("4 accounts created, credentials in creds.csv"),
+        "{stderr}"
+    );
+    let path = dir.path().join("creds.csv");
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600,
+        "passwords readable by their owner alone"
+    );
+    let rows = credentials(&path);
+    assert_eq!(rows.len(), 4);
+    let hasher = portcullis::password::PasswordHasher::new(portcullis::config::Argon2Cost {
+        memory_kib: 1024,
+        iterations: 1,
+        parallelism: 1,
+    })
+    .unwrap();
+    for (n, row) in rows.iter().enumerate() {
+        let name = format!("{prefix}-{:05}", n + 1);
+        assert_eq!(row[0], format!("{name}@example.com"));
+        assert_eq!(row[1], name);
+        let user = store
+            .user_by_username(&name)
+            .await
+            .unwrap()
+            .expect("the account exists");
+        assert_eq!(user.status, portcullis::user::UserStatus::Active);
+        assert!(user.email_verified);
+        assert_eq!(user.roles, vec!["user".to_owned()]);
+        let password = portcullis::secret::Secret::new(row[2].clone());
+        assert!(
+            hasher
+                .verify(&password, user.password_hash.as_deref())
+                .await
+                .unwrap(),
+            "the password is the account's"
+        );
+        let key = store
+            .access_key(&row[3])
+            .await
+            .unwrap()
+            .expect("the access key exists");
+        assert_eq!(key.user_id, user.id);
+        assert_eq!(key.secret_digest, portcullis::tokens::digest(&row[4]));
+    }
+    let passwords: std::collections::HashSet<&str> = rows.iter().map(|r| r[2].as_str()).collect();
+    assert_eq!(passwords.len(), 4, "each account its own password");
+
+    // Again with one more: the four are left as they are, and only the new one is listed.
+    let again = seed(&envs, dir.path(), &["--users", "5", "--prefix", &prefix]);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("1 accounts created; 4 left out"),
+        "{stderr}"
+    );
+    let stdout = dir.path().join("stdout.csv");
+    std::fs::write(&stdout, &again.stdout).unwrap();
+    let rows = credentials(&stdout);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][1], format!("{prefix}-00005"));
+    let first = store
+        .user_by_username(&format!("{prefix}-00001"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        hasher
+            .verify(
+                &portcullis::secret::Secret::new(credentials(&path)[0][2].clone()),
+                first.password_hash.as_deref()
+            )
+            .await
+            .unwrap(),
+        "a second run keeps the first one's passwords"
+    );
+
+    let refused = seed(&envs, dir.path(), &["--users", "2", "--prefix", "9lives"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--prefix must be"));
+}
+
+#[tokio::test]
+async fn seed_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seed.db");
+    let envs = vec![("PORTCULLIS_STORE", format!("sqlite://{}", path.display()))];
+    let store = std::sync::Arc::new(portcullis::store::SqliteStore::open(&path).await.unwrap());
+    seed_on(envs, store).await;
+}
+
+#[tokio::test]
+async fn seed_on_dynamodb() {
+    let table = portcullis_tests::emulator::fresh_table().await;
+    let envs = vec![
+        ("PORTCULLIS_STORE", format!("dynamodb://{}", table.table())),
+        (
+            "PORTCULLIS_DYNAMODB_ENDPOINT",
+            portcullis_tests::emulator::url().to_owned(),
+        ),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+    ];
+    seed_on(envs, std::sync::Arc::new(table)).await;
 }

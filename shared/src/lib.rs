@@ -39,5 +39,5 @@ pub use domain::{
 pub use flows::oauth;
 pub use flows::{
     access_keys, admin, clients, discovery, exports, grant, imports, invitations, keys, links,
-    login, me, password_change, password_reset, sessions, signup, superuser, verification,
+    login, me, password_change, password_reset, seed, sessions, signup, superuser, verification,
 };

@@ -19,6 +19,7 @@ pub mod oauth;
 pub mod oidc;
 pub mod password_change;
 pub mod password_reset;
+pub mod seed;
 pub mod sessions;
 pub mod signup;
 pub mod superuser;
