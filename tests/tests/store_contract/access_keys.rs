@@ -91,3 +91,33 @@ async fn access_keys_are_limited_and_belong_to_their_owner(backend: Backend) {
 }
 
 on_both_stores!(access_keys_are_limited_and_belong_to_their_owner);
+
+/// Two stores on one SQLite file, as `portcullis serve` and a command such as `createsuperuser`
+/// or `seed` run beside it: writes that read first wait for each other rather than fail. (Each
+/// store is one connection, as each process has.)
+#[tokio::test]
+async fn two_sqlite_stores_on_one_file_write_without_refusing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.db");
+    let first: Arc<dyn Store> =
+        Arc::new(portcullis::store::SqliteStore::open(&path).await.unwrap());
+    let second: Arc<dyn Store> =
+        Arc::new(portcullis::store::SqliteStore::open(&path).await.unwrap());
+    let owner = user(&unique_email("two"), &name());
+    first.create_user(&owner).await.unwrap();
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let store = if i % 2 == 0 {
+                first.clone()
+            } else {
+                second.clone()
+            };
+            let key = access_key(&owner, 100 + i);
+            tokio::spawn(async move { store.create_access_key(&key, 100).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().expect("no write refused as busy");
+    }
+    assert_eq!(second.access_keys_of(&owner.id).await.unwrap().len(), 40);
+}

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::store::AccessKeyStore;
+use rusqlite::TransactionBehavior;
 
 #[async_trait]
 impl AccessKeyStore for SqliteStore {
@@ -9,7 +10,9 @@ impl AccessKeyStore for SqliteStore {
     async fn create_access_key(&self, key: &AccessKey, limit: u32) -> Result<()> {
         let key = key.clone();
         self.call(move |conn| {
-            let tx = conn.transaction().map_err(sql)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql)?;
             if !usable_account(&tx, &key.user_id)? {
                 return Err(Error::Unauthorized);
             }

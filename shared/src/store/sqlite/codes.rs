@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::store::AuthorizationCodeStore;
+use rusqlite::TransactionBehavior;
 
 const CODE_COLUMNS: &str = "digest, client_id, redirect_uri, user_id, scope, nonce, \
      code_challenge, auth_time, created_at, expires_at, session_id, access_key, session_epoch";
@@ -33,7 +34,9 @@ impl AuthorizationCodeStore for SqliteStore {
     async fn create_code(&self, code: &AuthorizationCode) -> Result<()> {
         let c = code.clone();
         self.call(move |conn| {
-            let tx = conn.transaction().map_err(sql)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql)?;
             // What DynamoDB's TTL does: codes long past their end go.
             tx.execute(
                 "DELETE FROM authorization_codes WHERE expires_at <= ?1",
@@ -85,7 +88,9 @@ impl AuthorizationCodeStore for SqliteStore {
         let digest = digest.to_owned();
         let session_id = session_id.to_owned();
         self.call(move |conn| {
-            let tx = conn.transaction().map_err(sql)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql)?;
             let updated = tx
                 .execute(
                     "UPDATE authorization_codes SET session_id = ?2 \

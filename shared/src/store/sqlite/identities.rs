@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::store::IdentityStore;
+use rusqlite::TransactionBehavior;
 
 #[async_trait]
 impl IdentityStore for SqliteStore {
@@ -14,7 +15,9 @@ impl IdentityStore for SqliteStore {
     ) -> Result<bool> {
         let (user, link, claim) = (user.clone(), link.clone(), invitation.cloned());
         self.call(move |conn| {
-            let tx = conn.transaction().map_err(sql)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql)?;
             if !insert_identity(&tx, &link)? {
                 return Ok(false);
             }
@@ -32,7 +35,9 @@ impl IdentityStore for SqliteStore {
     async fn link_identity(&self, link: &IdentityLink) -> Result<bool> {
         let link = link.clone();
         self.call(move |conn| {
-            let tx = conn.transaction().map_err(sql)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql)?;
             // Only to an account that is there and not disabled (it may be being deleted).
             if !usable_account(&tx, &link.user_id)? || !insert_identity(&tx, &link)? {
                 return Ok(false);

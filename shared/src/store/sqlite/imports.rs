@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::store::{ImportOutcome, ImportStore, ImportedAccount};
+use rusqlite::TransactionBehavior;
 
 #[async_trait]
 impl ImportStore for SqliteStore {
@@ -9,7 +10,9 @@ impl ImportStore for SqliteStore {
     async fn import_accounts(&self, accounts: &[ImportedAccount]) -> Result<Vec<ImportOutcome>> {
         let accounts = accounts.to_vec();
         self.call(move |conn| {
-            let tx = conn.transaction().map_err(sql)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql)?;
             let mut outcomes = Vec::with_capacity(accounts.len());
             for account in &accounts {
                 tx.execute_batch("SAVEPOINT account").map_err(sql)?;

@@ -3,6 +3,7 @@
 use super::*;
 use crate::lockout::LockoutPolicy;
 use crate::store::LockoutStore;
+use rusqlite::TransactionBehavior;
 
 #[async_trait]
 impl LockoutStore for SqliteStore {
@@ -26,7 +27,9 @@ impl LockoutStore for SqliteStore {
         self.call(move |conn| {
             // The domain's rule, applied to the row as it is now: the one connection serialises
             // writers, so nothing changes the row between the read and the write.
-            let tx = conn.transaction().map_err(sql)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql)?;
             let previous = tx
                 .query_row(
                     "SELECT failures, last_failure_at, locked_until FROM lockouts WHERE key = ?1",

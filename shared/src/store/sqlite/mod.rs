@@ -23,7 +23,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use crate::access_key::AccessKey;
 use crate::audit::AuditEvent;
@@ -97,7 +97,9 @@ fn prepare(conn: &mut Connection) -> Result<()> {
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .map_err(sql)?;
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(version) {
-        let tx = conn.transaction().map_err(sql)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(sql)?;
         tx.execute_batch(migration).map_err(sql)?;
         tx.pragma_update(None, "user_version", index + 1)
             .map_err(sql)?;

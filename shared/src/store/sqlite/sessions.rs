@@ -2,13 +2,14 @@
 
 use super::*;
 use crate::store::SessionStore;
+use rusqlite::TransactionBehavior;
 
 #[async_trait]
 impl SessionStore for SqliteStore {
     async fn create_session(&self, session: &Session) -> Result<()> {
         let s = session.clone();
         self.call(move |conn| {
-            let tx = conn.transaction().map_err(sql)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
             tx.execute(
                 "INSERT INTO sessions (id, user_id, refresh_digest, created_at, last_used_at, \
                  expires_at, ip, user_agent, revoked_at, epoch, previous_digest, rotated_at, \
@@ -86,7 +87,9 @@ impl SessionStore for SqliteStore {
     ) -> Result<bool> {
         let (id, from, to) = (session.id.clone(), from.to_owned(), to.to_owned());
         self.call(move |conn| {
-            let tx = conn.transaction().map_err(sql)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql)?;
             let changed = tx
                 .execute(
                     "UPDATE sessions SET previous_digest = refresh_digest, refresh_digest = ?3, \

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::store::UserStore;
+use rusqlite::TransactionBehavior;
 
 #[async_trait]
 impl UserStore for SqliteStore {
@@ -9,7 +10,9 @@ impl UserStore for SqliteStore {
     async fn create_user(&self, user: &User) -> Result<()> {
         let user = user.clone();
         self.call(move |conn| {
-            let tx = conn.transaction().map_err(sql)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql)?;
             insert_user(&tx, &user)?;
             tx.commit().map_err(sql)
         })
@@ -20,7 +23,9 @@ impl UserStore for SqliteStore {
     async fn create_invited_user(&self, user: &User, invitation: &InvitationUse) -> Result<()> {
         let (user, claim) = (user.clone(), invitation.clone());
         self.call(move |conn| {
-            let tx = conn.transaction().map_err(sql)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql)?;
             use_invitation(&tx, &claim, &user.id)?;
             insert_user(&tx, &user)?;
             tx.commit().map_err(sql)
@@ -192,7 +197,9 @@ impl UserStore for SqliteStore {
     async fn update_user(&self, user_id: &str, update: &UserUpdate) -> Result<Option<User>> {
         let (id, update) = (user_id.to_owned(), update.clone());
         self.call(move |conn| {
-            let tx = conn.transaction().map_err(sql)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql)?;
             let Some(before) = user_where(&tx, "id", &id)? else {
                 return Ok(None);
             };
@@ -232,7 +239,9 @@ impl UserStore for SqliteStore {
     async fn delete_user(&self, user_id: &str) -> Result<bool> {
         let id = user_id.to_owned();
         self.call(move |conn| {
-            let tx = conn.transaction().map_err(sql)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(sql)?;
             let Some(user) = user_where(&tx, "id", &id)? else {
                 return Ok(false);
             };
