@@ -29,6 +29,14 @@ ensure_schemathesis() {
   fi
 }
 
+# Installs Locust in .venv when it is missing: it drives the load scenarios of loadtest/.
+ensure_locust() {
+  if [ ! -x .venv/bin/locust ]; then
+    echo "installing Locust in .venv" >&2
+    .venv/bin/pip install --quiet --disable-pip-version-check "locust>=2.40,<3"
+  fi
+}
+
 # Installs the OpenID parts of the tests (tests/oidc, pinned by its package-lock.json) when they
 # are missing: the provider the Google sign-in tests run against (oidc-provider), and the
 # certified relying party that signs in through Portcullis (openid-client).
