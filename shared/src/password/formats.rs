@@ -101,17 +101,10 @@ impl StoredHash {
     }
 
     /// Whether `password` is the one this hash was made from. CPU-bound: run it off the async
-    /// runtime.
-    pub fn verify(&self, password: &str) -> bool {
+    /// runtime. An argon2 hash works in `memory`, grown as its cost needs and kept for the next.
+    pub fn verify(&self, password: &str, memory: &mut Vec<argon2::Block>) -> bool {
         match self {
-            StoredHash::Argon2(phc) => {
-                use argon2::password_hash::{PasswordHash, PasswordVerifier as _};
-                PasswordHash::new(phc).is_ok_and(|parsed| {
-                    argon2::Argon2::default()
-                        .verify_password(password.as_bytes(), &parsed)
-                        .is_ok()
-                })
-            }
+            StoredHash::Argon2(phc) => super::argon2_matches(phc, password.as_bytes(), memory),
             StoredHash::Bcrypt { hash, sha256_hex } => {
                 let input = if *sha256_hex {
                     hex(&Sha256::digest(password.as_bytes()))
@@ -466,7 +459,7 @@ mod tests {
         let first = hex(&Sha256::digest(b"saltpw"));
         let second = hex(&Sha256::digest(format!("salt{first}").as_bytes()));
         let stored = StoredHash::parse(&format!("sha256$2$salt${second}")).unwrap();
-        assert!(stored.verify("pw"));
-        assert!(!stored.verify("pw2"));
+        assert!(stored.verify("pw", &mut Vec::new()));
+        assert!(!stored.verify("pw2", &mut Vec::new()));
     }
 }

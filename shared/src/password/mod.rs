@@ -1,13 +1,16 @@
 //! argon2id password hashing, always off the async runtime (`spawn_blocking`), with the cost
-//! from config and a bounded number of hashes at once so a burst of logins can't exhaust memory.
+//! from config and as many hashes at once as there are cores, so a burst of logins neither
+//! exhausts memory nor makes every hash wait on the others. Each hash works in a block of memory
+//! (19 MiB at the default cost) taken from a pool and put back, rather than mapped and zeroed
+//! afresh: the pool holds at most one block per hash that may run at once.
 //! Hashes other systems made (`formats`) verify too, and are due for a rehash when they match.
 
 pub mod formats;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::rngs::OsRng;
 use tokio::sync::Semaphore;
 
@@ -30,6 +33,8 @@ pub struct PasswordHasher {
     /// takes as long as verifying a real account's password.
     dummy: Arc<str>,
     permits: Arc<Semaphore>,
+    /// Work memory of finished hashes, for the next ones.
+    memory: Arc<Mutex<Vec<Vec<Block>>>>,
 }
 
 impl PasswordHasher {
@@ -37,11 +42,13 @@ impl PasswordHasher {
         let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
             .map_err(|e| Error::internal(format!("argon2 parameters: {e}")))?;
         let dummy = dummy_hash(&params)?;
+        // One hash per core: more at once would only share the cores and hold more memory.
         let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(PasswordHasher {
             params,
             dummy: dummy.into(),
-            permits: Arc::new(Semaphore::new(parallel * 2)),
+            permits: Arc::new(Semaphore::new(parallel)),
+            memory: Arc::new(Mutex::new(Vec::with_capacity(parallel))),
         })
     }
 
@@ -52,12 +59,34 @@ impl PasswordHasher {
     pub async fn hash(&self, password: &Secret) -> Result<String> {
         let password = password.clone();
         let params = self.params.clone();
-        self.run(move || {
+        self.run(move |memory| {
             let salt = SaltString::generate(&mut OsRng);
-            PasswordHasher::argon2(params)
-                .hash_password(password.expose().as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(|e| Error::internal(format!("argon2 hash: {e}")))
+            let mut salt_bytes = [0u8; 64];
+            let salt_bytes = salt
+                .decode_b64(&mut salt_bytes)
+                .map_err(|e| Error::internal(format!("argon2 salt: {e}")))?;
+            let argon2 = PasswordHasher::argon2(params.clone());
+            let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
+                argon2_into(
+                    &argon2,
+                    password.expose().as_bytes(),
+                    salt_bytes,
+                    out,
+                    memory,
+                )
+                .map_err(|_| argon2::password_hash::Error::Crypto)
+            })
+            .map_err(|e| Error::internal(format!("argon2 hash: {e}")))?;
+            let hash = PasswordHash {
+                algorithm: argon2::ARGON2ID_IDENT,
+                version: Some(Version::V0x13.into()),
+                params: (&params)
+                    .try_into()
+                    .map_err(|e| Error::internal(format!("argon2 params: {e}")))?,
+                salt: Some(salt.as_salt()),
+                hash: Some(output),
+            };
+            Ok(hash.to_string())
         })
         .await
     }
@@ -76,11 +105,11 @@ impl PasswordHasher {
         let password = password.clone();
         let params = self.params.clone();
         let check = self
-            .run(move || {
+            .run(move |memory| {
                 // Every stored hash, Portcullis' own too, is read within the work-factor caps.
                 let stored = formats::StoredHash::parse(&hash)
                     .map_err(|e| Error::internal(format!("stored hash unreadable: {e}")))?;
-                let matched = stored.verify(password.expose());
+                let matched = stored.verify(password.expose(), memory);
                 // Portcullis' own form stays unless its cost is below the configured one; any
                 // other form is replaced.
                 let current = hash.starts_with("$argon2id$")
@@ -102,19 +131,81 @@ impl PasswordHasher {
         })
     }
 
+    /// Runs `work` on a blocking thread once a permit is free, with a block of work memory from
+    /// the pool (empty when none is there yet), put back afterwards.
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> Result<T> + Send + 'static,
+        work: impl FnOnce(&mut Vec<Block>) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let _permit = self
             .permits
             .acquire()
             .await
             .map_err(|e| Error::internal(format!("hash permits closed: {e}")))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| Error::internal(format!("hash task failed: {e}")))?
+        let pool = self.memory.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut memory = pool.lock().map_or_else(
+                |_| Vec::new(),
+                |mut blocks| blocks.pop().unwrap_or_default(),
+            );
+            let result = work(&mut memory);
+            if let Ok(mut blocks) = pool.lock() {
+                blocks.push(memory);
+            }
+            result
+        })
+        .await
+        .map_err(|e| Error::internal(format!("hash task failed: {e}")))?
     }
+}
+
+/// argon2 of `password` and `salt` into `out`, working in `memory` (grown to the cost's size when
+/// smaller; every block is written before it is read, so what a previous hash left is never used).
+fn argon2_into(
+    argon2: &Argon2<'_>,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    memory: &mut Vec<Block>,
+) -> argon2::Result<()> {
+    let needed = argon2.params().block_count();
+    if memory.len() < needed {
+        memory.resize(needed, Block::default());
+    }
+    argon2.hash_password_into_with_memory(password, salt, out, &mut memory[..needed])
+}
+
+/// Whether `password` matches the argon2id or argon2i PHC string `phc`, compared in constant
+/// time, working in `memory`.
+fn argon2_matches(phc: &str, password: &[u8], memory: &mut Vec<Block>) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(version)) => version,
+        Some(Err(_)) => return false,
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let argon2 = Argon2::new(algorithm, version, params);
+    Output::init_with(expected.len(), |out| {
+        argon2_into(&argon2, password, salt_bytes, out, memory)
+            .map_err(|_| argon2::password_hash::Error::Crypto)
+    })
+    // `Output`'s equality is constant-time.
+    .is_ok_and(|computed| computed == expected)
 }
 
 fn dummy_hash(params: &Params) -> Result<String> {
