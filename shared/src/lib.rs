@@ -32,8 +32,8 @@ pub use config::Config;
 pub use domain::error::{Error, Result};
 pub use domain::{
     access_key, audit, caller, clock, email, error, hash_caps, identity, invitation, json_body,
-    lockout, one_time_token, openid, password_policy, rate_limit, roles, secret, session, tokens,
-    user, username,
+    jwt_crypto, lockout, one_time_token, openid, password_policy, rate_limit, roles, secret,
+    session, tokens, user, username,
 };
 #[cfg(feature = "oauth")]
 pub use flows::oauth;

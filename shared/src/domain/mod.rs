@@ -12,6 +12,7 @@ pub mod hash_caps;
 pub mod identity;
 pub mod invitation;
 pub mod json_body;
+pub mod jwt_crypto;
 pub mod lockout;
 pub mod one_time_token;
 pub mod openid;

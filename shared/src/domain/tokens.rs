@@ -397,6 +397,7 @@ impl Keyring {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.signing_kid.clone());
         header.typ = Some(typ.to_owned());
+        super::jwt_crypto::install();
         jsonwebtoken::encode(&header, claims, &self.encoding)
             .map(Secret::new)
             .map_err(|e| Error::internal(format!("signing a token: {e}")))
@@ -410,6 +411,7 @@ impl Keyring {
         issuer: &str,
         typ: &str,
     ) -> Option<T> {
+        super::jwt_crypto::install();
         let header = jsonwebtoken::decode_header(token).ok()?;
         if header.alg != Algorithm::RS256 || header.typ.as_deref().unwrap_or("JWT") != typ {
             return None;
@@ -455,6 +457,7 @@ impl Keyring {
         audience: &str,
         now: UnixTime,
     ) -> Option<AccessClaims> {
+        super::jwt_crypto::install();
         let header = jsonwebtoken::decode_header(token).ok()?;
         // Only the API's own access tokens: never a client's, a device's or anything else typed.
         if header.alg != Algorithm::RS256 || header.typ.as_deref().is_some_and(|t| t != "JWT") {

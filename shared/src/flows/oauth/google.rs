@@ -252,6 +252,7 @@ async fn verify_id_token(
     nonce: &Secret,
 ) -> Result<IdClaims, Failure> {
     let invalid = |why: &str| Failure::InvalidIdToken(why.to_owned());
+    crate::jwt_crypto::install();
     let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("unreadable header"))?;
     if !ALGORITHMS.contains(&header.alg) {
         return Err(invalid("a signature algorithm that is not allowed"));
