@@ -12,10 +12,16 @@ throughput, p50/p95/p99, answers by status and code, and server CPU per request 
 answer a scenario does not expect, or a scenario that measured nothing, makes the exit status 1.
 Speed is reported, never judged.
 
+With --store dynamodb, the servers use a fresh table in the DynamoDB emulator (scripts/emulator.py,
+started unless MOTO_ENDPOINT_URL names one) and send mail through its SES, and each request's cost
+is added: DynamoDB read and write request units and SES sends per measured request, from the
+emulator's meter (the function's calls only, not the setup server's). docs/cost.md prices them.
+
     loadtest/run login                      # one scenario for 10 s with 8 virtual users
     loadtest/run all --seconds 30 --users 16
     loadtest/run me --rate 500              # a fixed 500 requests per second in all
     loadtest/run login --ramp 2             # 2 more virtual users each second
+    loadtest/run all --store dynamodb --seconds 5   # what each request costs on AWS
     loadtest/run login --url https://auth.example.com --credentials seed.csv
 """
 
@@ -78,6 +84,10 @@ def main():
         "--release", action="store_true",
         help="build the binary with the profiling profile (release, with symbols) instead of dev",
     )
+    parser.add_argument(
+        "--store", choices=["sqlite", "dynamodb"], default="sqlite",
+        help="the local servers' store (sqlite); dynamodb also meters each request's cost",
+    )
     parser.add_argument("--url", help="a deployed stack to load instead of a local server")
     parser.add_argument("--credentials", help="with --url: the CSV of `portcullis seed`")
     parser.add_argument("--admin", help="with --url: identifier:password of an administrator")
@@ -100,6 +110,8 @@ def main():
         parser.error("--users and --seconds must be positive")
 
     binary = None if args.url else portcullis_binary(args)
+    if args.store == "dynamodb" and not args.url:
+        args.emulator = os.environ.get("MOTO_ENDPOINT_URL") or start_emulator()
     RESULTS.mkdir(parents=True, exist_ok=True)
     machine = describe_machine()
     results, ok = [], True
@@ -143,6 +155,55 @@ def describe_machine():
                 model = line.split(":", 1)[1].strip()
                 break
     return f"{os.cpu_count()} cores, {model}"
+
+
+def start_emulator():
+    log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
+    process = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "scripts" / "emulator.py"), "0"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    for _ in range(300):
+        found = re.search(r"http://127\.0\.0\.1:\d+", pathlib.Path(log.name).read_text())
+        if found:
+            import atexit
+            atexit.register(process.terminate)
+            return found.group(0)
+        time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"the emulator did not start: {pathlib.Path(log.name).read_text()}")
+
+
+def emulator_call(url, method, path, body=None, service=None):
+    headers = {"content-type": "application/json"}
+    if service:
+        headers["authorization"] = (
+            f"AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, "
+            "SignedHeaders=host, Signature=0"
+        )
+    request = urllib.request.Request(
+        url + path, data=json.dumps(body).encode() if body is not None else None,
+        headers=headers, method=method,
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read() or b"{}")
+
+
+def dynamodb_env(env, args, table, caller):
+    """`env` on a DynamoDB table and SES in the emulator, its calls metered as `caller`."""
+    env.update(
+        {
+            "PORTCULLIS_STORE": f"dynamodb://{table}",
+            "PORTCULLIS_DYNAMODB_ENDPOINT": args.emulator,
+            "PORTCULLIS_MAILER": "ses://load@example.com",
+            "PORTCULLIS_SES_ENDPOINT": args.emulator,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": "us-east-1",
+            "AWS_SDK_UA_APP_ID": caller,
+        }
+    )
+    return env
 
 
 def server_env(argon2=None):
@@ -203,6 +264,10 @@ class Server:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
+    def log_bytes(self):
+        self.log.flush()
+        return os.path.getsize(self.log.name)
+
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -219,6 +284,15 @@ def run_local(name, args, binary):
     servers = []
     try:
         env = server_env()
+        dynamodb = args.store == "dynamodb"
+        if dynamodb:
+            table = f"load-{name}-{os.getpid()}-{int(time.time())}"
+            dynamodb_env(env, args, table, "function")
+            run_cli(binary, folder, ["table", "create"], env)
+            emulator_call(
+                args.emulator, "POST", "/v2/email/identities",
+                {"EmailIdentity": "load@example.com"}, service="ses",
+            )
         # One account per virtual user, and one more for the lockout storm.
         run_cli(binary, folder, ["seed", "--users", str(args.users + 1), "-o", "seed.csv"], env)
         extra = {"LOADTEST_CREDENTIALS": str(folder / "seed.csv")}
@@ -245,6 +319,10 @@ def run_local(name, args, binary):
             # Setup hashes cheaply (the signups that mail verification tokens); the function
             # under test keeps the configured cost. Its tokens must name the same issuer.
             setup_env = server_env("m=1024,t=1,p=1")
+            if dynamodb:
+                dynamodb_env(setup_env, args, table, "setup")
+                # Its mail (the verification tokens) is read from the outbox.
+                setup_env["PORTCULLIS_MAILER"] = "outbox://.portcullis/outbox"
             setup_env["PORTCULLIS_PUBLIC_URL"] = server.url
             setup = Server(binary, folder, setup_env)
             servers.append(setup)
@@ -252,16 +330,35 @@ def run_local(name, args, binary):
             if "tokens" in needs:
                 count = args.tokens or int(20 * args.seconds)
                 extra["LOADTEST_TOKENS"] = str(make_tokens(setup.url, folder, count))
+        if dynamodb:
+            emulator_call(args.emulator, "DELETE", "/_portcullis/meter")
         before = server.cpu_seconds()
+        logged = server.log_bytes()
         result = locust(name, user_class, server.url, args, extra, folder)
         cpu = server.cpu_seconds() - before
+        logged = server.log_bytes() - logged
         measured = sum(r["requests"] for r in result["requests"])
+        if dynamodb:
+            meter = emulator_call(args.emulator, "GET", "/_portcullis/meter").get("function", {})
+            result["store"] = "dynamodb"
+            result["meter"] = meter
+            calls = sum(v for k, v in meter.items() if k[0].isupper())
+            result["per_request"] = {
+                key: round(value / measured, 3) if measured else None
+                for key, value in (
+                    ("read_units", meter.get("read_units", 0)),
+                    ("write_units", meter.get("write_units", 0)),
+                    ("ses_sends", meter.get("ses_sends", 0)),
+                    ("dynamodb_calls", calls),
+                )
+            }
         result.update(
             {
                 "function": function,
                 "url": "local: portcullis serve --function " + function,
                 "server_cpu_seconds": round(cpu, 3),
                 "server_cpu_ms_per_request": round(1000 * cpu / measured, 3) if measured else None,
+                "log_bytes_per_request": round(logged / measured) if measured else None,
             }
         )
         return result
@@ -367,6 +464,9 @@ def judge(result):
             f"{failure['occurrences']} × {failure['method']} {failure['name']}: {failure['error']}"
         )
     problems += result["locust_errors"]
+    if result.get("store") == "dynamodb" and result["scenario"] != "discovery":
+        if not result["meter"].get("read_units") and not result["meter"].get("write_units"):
+            problems.append("the emulator's meter counted no DynamoDB work for the function")
     if result["locust_exit"] != 0 and not problems:
         problems.append(f"locust exited with status {result['locust_exit']}")
     return problems
@@ -387,6 +487,22 @@ def render(results, machine):
                 f"| {result['scenario']} | {r['method']} {r['name']} "
                 f"| {r['rps']:.0f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['p99_ms']:.0f} "
                 f"| {answers} | {'' if cpu is None else f'{cpu:.2f}'} |"
+            )
+    metered = [r for r in results if r.get("per_request")]
+    if metered:
+        lines += [
+            "",
+            "DynamoDB request units and SES sends per measured request (the emulator's meter):",
+            "",
+            "| scenario | read units | write units | SES sends | server CPU ms/req |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for result in metered:
+            p = result["per_request"]
+            cpu = result.get("server_cpu_ms_per_request")
+            lines.append(
+                f"| {result['scenario']} | {p['read_units']} | {p['write_units']} "
+                f"| {p['ses_sends']} | {'' if cpu is None else f'{cpu:.2f}'} |"
             )
     return "\n".join(lines) + "\n"
 

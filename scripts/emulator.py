@@ -19,6 +19,14 @@ One more thing DynamoDB does that moto does not: `TransactWriteItems` is idempot
 `ClientRequestToken` (which the AWS SDKs fill in and keep across retries). A retry of a successful
 transaction within ten minutes answers success again without applying it twice, so a transaction
 whose answer was lost on the way back is not refused as a conflict with itself.
+
+Last, a meter for the load kit's cost figures (docs/cost.md): every DynamoDB request is counted
+in request units as on-demand DynamoDB bills them, and every SES send, grouped by the caller's
+`AWS_SDK_UA_APP_ID` (the `app/<id>` of its User-Agent). `GET /_portcullis/meter` answers the
+counts so far; `DELETE /_portcullis/meter` sets them to zero. A read unit covers 4 KB read
+strongly consistent (half for an eventually consistent read), a write unit 1 KB written; a
+transaction costs twice its items' units. Item sizes are taken as their JSON length, a little over
+DynamoDB's own measure, so the figures err high.
 """
 
 import copy
@@ -110,6 +118,96 @@ def transact_write_items(self, transact_items):
 DynamoDBBackend.transact_write_items = transact_write_items
 
 
+class Meter:
+    """DynamoDB request units and SES sends by caller (see the module's docstring)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+        self.counts = {}
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == "/_portcullis/meter":
+            with self.lock:
+                if environ["REQUEST_METHOD"] == "DELETE":
+                    self.counts = {}
+                body = json.dumps(self.counts).encode()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body]
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        path = environ.get("PATH_INFO", "")
+        is_ses = path.startswith("/v2/email/outbound-emails")
+        if not target.startswith("DynamoDB_") and not is_ses:
+            return self.app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)
+        answered = {}
+
+        def record(status, headers, exc_info=None):
+            answered["status"] = status
+            return start_response(status, headers, exc_info)
+
+        answer = b"".join(self.app(environ, record))
+        agent = environ.get("HTTP_X_AMZ_USER_AGENT", "") + " " + environ.get("HTTP_USER_AGENT", "")
+        caller = next((part[4:] for part in agent.split() if part.startswith("app/")), "")
+        with self.lock:
+            counts = self.counts.setdefault(caller, {})
+            if is_ses:
+                counts["ses_sends"] = counts.get("ses_sends", 0) + 1
+            else:
+                operation = target.split(".", 1)[1]
+                read, write = units(operation, body, answer, answered.get("status", ""))
+                counts[operation] = counts.get(operation, 0) + 1
+                counts["read_units"] = counts.get("read_units", 0) + read
+                counts["write_units"] = counts.get("write_units", 0) + write
+        return [answer]
+
+
+def size_units(item, unit):
+    return max(1, -(-len(json.dumps(item)) // unit))
+
+
+def units(operation, body, answer, status):
+    """(read units, write units) on-demand DynamoDB bills for one request."""
+    try:
+        request = json.loads(body)
+        response = json.loads(answer) if answer else {}
+    except ValueError:
+        return 0, 0
+    failed_condition = "ConditionalCheckFailed" in answer.decode(errors="replace")
+    if not status.startswith("200") and not failed_condition:
+        # Refused before any work (validation, throttling): not billed.
+        return 0, 0
+    factor = 1 if request.get("ConsistentRead") else 0.5
+    if operation == "GetItem":
+        return factor * size_units(response.get("Item", {}), 4096), 0
+    if operation in ("Query", "Scan"):
+        return factor * size_units(response.get("Items", []), 4096), 0
+    if operation == "BatchGetItem":
+        items = [i for table in response.get("Responses", {}).values() for i in table]
+        return sum(0.5 * size_units(i, 4096) for i in items), 0
+    if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+        # A write whose condition fails is billed too.
+        return 0, size_units(request.get("Item") or request.get("Key", {}), 1024)
+    if operation == "BatchWriteItem":
+        writes = [w for table in request.get("RequestItems", {}).values() for w in table]
+        return 0, sum(size_units(w, 1024) for w in writes)
+    if operation == "TransactWriteItems":
+        read = write = 0
+        for entry in request.get("TransactItems", []):
+            kind, op = next(iter(entry.items()))
+            if kind == "ConditionCheck":
+                read += 2 * size_units(op.get("Key", {}), 4096)
+            else:
+                write += 2 * size_units(op.get("Item") or op.get("Key", {}), 1024)
+        return read, write
+    if operation == "TransactGetItems":
+        items = [r.get("Item", {}) for r in response.get("Responses", [])]
+        return sum(2 * size_units(i, 4096) for i in items), 0
+    return 0, 0
+
+
 class OneAtATime:
     def __init__(self, app):
         self.app = app
@@ -163,7 +261,7 @@ def main() -> None:
     run_simple(
         "127.0.0.1",
         port,
-        OneAtATime(app),
+        Meter(OneAtATime(app)),
         threaded=True,
         request_handler=MotoRequestHandler,
     )
