@@ -140,7 +140,8 @@ def portcullis_binary(args):
     profile = "profiling" if args.release else "dev"
     print(f"building portcullis ({profile} profile)", file=sys.stderr, flush=True)
     subprocess.run(
-        ["cargo", "build", "--quiet", "-p", "portcullis-cli", "--profile", profile],
+        ["cargo", "build", "--quiet", "-p", "portcullis-cli", "--features", "aws",
+         "--profile", profile],
         cwd=ROOT, check=True,
     )
     target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))

@@ -3,4 +3,5 @@
 #![forbid(unsafe_code)]
 
 pub mod config_check;
+pub mod features;
 pub mod serve;

@@ -89,7 +89,8 @@ enum Command {
         #[command(subcommand)]
         command: ClientsCommand,
     },
-    /// The DynamoDB table that PORTCULLIS_STORE names (dynamodb://<table>).
+    /// The DynamoDB table that PORTCULLIS_STORE names (dynamodb://<table>); needs a build with
+    /// the AWS clients (--features aws).
     #[command(arg_required_else_help = true)]
     Table {
         #[command(subcommand)]
@@ -247,6 +248,14 @@ async fn main() -> ExitCode {
         _ => portcullis::telemetry::LogTo::Stderr,
     };
     portcullis::telemetry::init_to(&config.log.filter, log_to);
+    // Before any work: a cloud store or mailer this build can't reach is named, with the fix.
+    if !matches!(cli.command, Command::Config { .. } | Command::Openapi)
+        && let Some(problem) =
+            portcullis_cli::features::aws_missing(&config, portcullis_cli::features::WITH_AWS)
+    {
+        eprintln!("portcullis: {problem}");
+        return ExitCode::from(2);
+    }
     let outcome = match cli.command {
         Command::Serve { addr, function } => serve(config, addr, function.as_deref()).await,
         Command::Createsuperuser {
@@ -277,6 +286,11 @@ async fn main() -> ExitCode {
                     portcullis_cli::config_check::set_in_env
                 )
             );
+            if let Some(problem) =
+                portcullis_cli::features::aws_missing(&config, portcullis_cli::features::WITH_AWS)
+            {
+                eprintln!("portcullis: warning: {problem}");
+            }
             Ok(())
         }
     };
@@ -824,6 +838,15 @@ fn flag(field: &str) -> &str {
     }
 }
 
+#[cfg(not(feature = "aws"))]
+async fn table(_config: Config, _command: TableCommand) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "the table commands need the AWS clients, and this portcullis was built without them: {}",
+        portcullis_cli::features::HOW_TO_ADD_AWS
+    )
+}
+
+#[cfg(feature = "aws")]
 async fn table(config: Config, command: TableCommand) -> anyhow::Result<()> {
     let StoreLocation::DynamoDb { table } = &config.store.location else {
         anyhow::bail!(

@@ -394,6 +394,7 @@ fn every_command_and_flag_has_help() {
     }
 }
 
+#[cfg(feature = "aws")]
 fn emulator_command(args: &[&str], table: &str) -> std::process::Output {
     Command::new(BIN)
         .args(args)
@@ -409,6 +410,7 @@ fn emulator_command(args: &[&str], table: &str) -> std::process::Output {
         .unwrap()
 }
 
+#[cfg(feature = "aws")]
 #[test]
 fn table_create_makes_the_table_with_its_index_and_ttl_and_may_run_twice() {
     let table = format!("portcullis-cli-{}", uuid::Uuid::new_v4().simple());
@@ -431,6 +433,7 @@ fn table_create_makes_the_table_with_its_index_and_ttl_and_may_run_twice() {
     assert!(output.status.success());
 }
 
+#[cfg(feature = "aws")]
 #[test]
 fn table_commands_need_a_dynamodb_store() {
     let output = Command::new(BIN)
@@ -548,6 +551,7 @@ async fn createsuperuser_on_sqlite() {
     superuser_on(envs, store).await;
 }
 
+#[cfg(feature = "aws")]
 #[tokio::test]
 async fn createsuperuser_on_dynamodb() {
     let table = portcullis_tests::emulator::fresh_table().await;
@@ -692,6 +696,7 @@ async fn seed_on_sqlite() {
     seed_on(envs, store).await;
 }
 
+#[cfg(feature = "aws")]
 #[tokio::test]
 async fn seed_on_dynamodb() {
     let table = portcullis_tests::emulator::fresh_table().await;
@@ -706,4 +711,21 @@ async fn seed_on_dynamodb() {
         ("AWS_REGION", "us-east-1".to_owned()),
     ];
     seed_on(envs, std::sync::Arc::new(table)).await;
+}
+
+/// The DynamoDB and SES tests above exist only in a build with the AWS clients: this one fails,
+/// saying how to run them, when the suite runs without (scripts/test passes --all-features).
+#[test]
+fn the_suite_runs_with_the_aws_clients() {
+    let output = Command::new(BIN)
+        .args(["config", "check"])
+        .env("PORTCULLIS_STORE", "dynamodb://accounts")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("built without"),
+        "the DynamoDB tests of the CLI were left out: run with --all-features (or --features \
+         aws)\n{stderr}"
+    );
 }

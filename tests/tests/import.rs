@@ -612,7 +612,7 @@ async fn the_admin_api_imports_too(backend: Backend) {
     assert!(data.len() > 16 * 1024);
     let body = json!({"format": "jsonl", "data": data, "dry_run": true});
     let reply = server
-        .post_with_token("/v1/admin/users/import", &admin, body.clone())
+        .post_with_token("/v1/admin/users/import", &admin, body)
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     assert_eq!(
@@ -635,9 +635,15 @@ async fn the_admin_api_imports_too(backend: Backend) {
         StatusCode::OK
     );
 
+    // A small body: a refusal answered before a large body is read closes the connection, and
+    // the client's next request on it could find it closed (a race of the test, not the route).
     let (_, _, member) = server.member("notadmin").await;
     let reply = server
-        .post_with_token("/v1/admin/users/import", &member, body)
+        .post_with_token(
+            "/v1/admin/users/import",
+            &member,
+            json!({"format": "jsonl", "data": lines[0]}),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     let reply = server
