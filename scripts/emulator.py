@@ -26,7 +26,8 @@ in request units as on-demand DynamoDB bills them, and every SES send, grouped b
 counts so far; `DELETE /_portcullis/meter` sets them to zero. A read unit covers 4 KB read
 strongly consistent (half for an eventually consistent read), a write unit 1 KB written; a
 transaction costs twice its items' units. Item sizes are taken as their JSON length, a little over
-DynamoDB's own measure, so the figures err high.
+DynamoDB's own measure; an update or a delete is counted by its key (one write unit), which is
+exact for items under 1 KB, as Portcullis' are.
 """
 
 import copy
@@ -185,8 +186,11 @@ def units(operation, body, answer, status):
     if operation in ("Query", "Scan"):
         return factor * size_units(response.get("Items", []), 4096), 0
     if operation == "BatchGetItem":
-        items = [i for table in response.get("Responses", {}).values() for i in table]
-        return sum(0.5 * size_units(i, 4096) for i in items), 0
+        read = 0
+        for table, items in response.get("Responses", {}).items():
+            strong = request.get("RequestItems", {}).get(table, {}).get("ConsistentRead")
+            read += sum((1 if strong else 0.5) * size_units(i, 4096) for i in items)
+        return read, 0
     if operation in ("PutItem", "UpdateItem", "DeleteItem"):
         # A write whose condition fails is billed too.
         return 0, size_units(request.get("Item") or request.get("Key", {}), 1024)

@@ -656,9 +656,32 @@ async fn seed(
     prefix: &str,
     output: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
+    // A file beside the destination first, so a path that can't be written fails before minutes
+    // of hashing; it replaces the destination only once every account is written, so a failed
+    // run never destroys the credentials of an earlier one.
+    let partial = output.map(|path| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(".partial");
+        std::path::PathBuf::from(name)
+    });
+    let result = seed_to(config, count, prefix, output, partial.as_deref()).await;
+    if result.is_err()
+        && let Some(partial) = &partial
+    {
+        let _ = std::fs::remove_file(partial);
+    }
+    result
+}
+
+async fn seed_to(
+    config: Config,
+    count: usize,
+    prefix: &str,
+    output: Option<&std::path::Path>,
+    partial: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     use std::io::Write as _;
-    // The file first: a path that can't be written fails before minutes of hashing.
-    let mut out: Box<dyn std::io::Write + Send> = match output {
+    let mut out: Box<dyn std::io::Write + Send> = match partial {
         Some(path) => Box::new(std::io::BufWriter::new(private_file(path)?)),
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
@@ -692,6 +715,12 @@ async fn seed(
         writeln!(out, "{}", credential.csv_row())?;
     }
     out.flush()?;
+    drop(out);
+    if let (Some(partial), Some(path)) = (partial, output) {
+        std::fs::rename(partial, path).map_err(|e| {
+            anyhow::anyhow!("renaming {} to {}: {e}", partial.display(), path.display())
+        })?;
+    }
     let report = &seeded.report;
     eprintln!(
         "{} accounts created{}{}",
@@ -713,15 +742,19 @@ async fn seed(
     Ok(())
 }
 
-/// A new file only its owner can read: it holds passwords.
+/// A file only its owner can read (it holds passwords), made so even when it was there before.
 fn private_file(path: &std::path::Path) -> anyhow::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options
+    let file = options
         .open(path)
-        .map_err(|e| anyhow::anyhow!("creating {}: {e}", path.display()))
+        .map_err(|e| anyhow::anyhow!("creating {}: {e}", path.display()))?;
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .map_err(|e| anyhow::anyhow!("making {} private: {e}", path.display()))?;
+    Ok(file)
 }
 
 /// A flow's refusal in words: the fields at fault and what is wrong with each.

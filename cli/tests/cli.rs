@@ -597,6 +597,10 @@ async fn seed_on(envs: Vec<(&str, String)>, store: std::sync::Arc<dyn portcullis
     use std::os::unix::fs::PermissionsExt as _;
     let dir = tempfile::tempdir().unwrap();
     let prefix = format!("s{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    // A file there before, readable by all: it is replaced, and made private.
+    let path = dir.path().join("creds.csv");
+    std::fs::write(&path, "old\n").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     let made = seed(
         &envs,
         dir.path(),
@@ -608,7 +612,7 @@ async fn seed_on(envs: Vec<(&str, String)>, store: std::sync::Arc<dyn portcullis
         stderr.contains("4 accounts created, credentials in creds.csv"),
         "{stderr}"
     );
-    let path = dir.path().join("creds.csv");
+    assert!(!dir.path().join("creds.csv.partial").exists());
     assert_eq!(
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
         0o600,
@@ -682,9 +686,17 @@ async fn seed_on(envs: Vec<(&str, String)>, store: std::sync::Arc<dyn portcullis
         "a second run keeps the first one's passwords"
     );
 
-    let refused = seed(&envs, dir.path(), &["--users", "2", "--prefix", "9lives"]);
+    // A run that fails leaves the earlier credentials as they were.
+    let before = std::fs::read_to_string(&path).unwrap();
+    let refused = seed(
+        &envs,
+        dir.path(),
+        &["--users", "2", "--prefix", "9lives", "-o", "creds.csv"],
+    );
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--prefix must be"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    assert!(!dir.path().join("creds.csv.partial").exists());
 }
 
 #[tokio::test]

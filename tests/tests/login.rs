@@ -314,6 +314,7 @@ async fn the_access_token_verifies_against_the_served_jwks(backend: Backend) {
         .await
         .unwrap();
 
+    portcullis::jwt_crypto::install();
     let header = jsonwebtoken::decode_header(&token).unwrap();
     assert_eq!(header.alg, Algorithm::RS256);
     let kid = header.kid.expect("kid in the header");

@@ -182,6 +182,8 @@ impl Provider {
             .json()
             .await
             .unwrap();
+        // Portcullis' own RS256 (ring) is jsonwebtoken's only backend in this build too.
+        portcullis::jwt_crypto::install();
         let header = jsonwebtoken::decode_header(id_token).unwrap();
         let jwk = jwks
             .find(header.kid.as_deref().unwrap())

@@ -33,8 +33,10 @@ pub struct PasswordHasher {
     /// takes as long as verifying a real account's password.
     dummy: Arc<str>,
     permits: Arc<Semaphore>,
-    /// Work memory of finished hashes, for the next ones.
+    /// Work memory of finished hashes, for the next ones: at most `parallel` blocks, none larger
+    /// than the configured cost needs.
     memory: Arc<Mutex<Vec<Vec<Block>>>>,
+    parallel: usize,
 }
 
 impl PasswordHasher {
@@ -49,6 +51,7 @@ impl PasswordHasher {
             dummy: dummy.into(),
             permits: Arc::new(Semaphore::new(parallel)),
             memory: Arc::new(Mutex::new(Vec::with_capacity(parallel))),
+            parallel,
         })
     }
 
@@ -132,24 +135,33 @@ impl PasswordHasher {
     }
 
     /// Runs `work` on a blocking thread once a permit is free, with a block of work memory from
-    /// the pool (empty when none is there yet), put back afterwards.
+    /// the pool (empty when none is there yet), put back afterwards. The permit goes with the
+    /// work, so a caller that gives up (a client gone) does not free it while the hash still
+    /// runs; a block larger than the configured cost needs (a stronger imported hash) is not
+    /// kept.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Vec<Block>) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let _permit = self
+        let permit = self
             .permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|e| Error::internal(format!("hash permits closed: {e}")))?;
         let pool = self.memory.clone();
+        let (keep, usual) = (self.parallel, self.params.block_count());
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let mut memory = pool.lock().map_or_else(
                 |_| Vec::new(),
                 |mut blocks| blocks.pop().unwrap_or_default(),
             );
             let result = work(&mut memory);
-            if let Ok(mut blocks) = pool.lock() {
+            if memory.len() <= usual
+                && let Ok(mut blocks) = pool.lock()
+                && blocks.len() < keep
+            {
                 blocks.push(memory);
             }
             result
@@ -256,6 +268,47 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[tokio::test]
+    async fn the_memory_pool_keeps_only_blocks_of_the_configured_size_and_no_more_than_permits() {
+        let hasher = hasher();
+        let stronger = PasswordHasher::new(Argon2Cost {
+            memory_kib: 4096,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap()
+        .hash(&Secret::new("pw-of-an-import"))
+        .await
+        .unwrap();
+        // A stronger (imported) hash verifies, and its larger block is not kept.
+        assert!(
+            hasher
+                .verify(&Secret::new("pw-of-an-import"), Some(&stronger))
+                .await
+                .unwrap()
+        );
+        assert!(
+            hasher
+                .memory
+                .lock()
+                .unwrap()
+                .iter()
+                .all(|b| b.len() <= 1024)
+        );
+        let many: Vec<_> = (0..8)
+            .map(|_| {
+                let hasher = hasher.clone();
+                tokio::spawn(async move { hasher.hash(&Secret::new("pw")).await })
+            })
+            .collect();
+        for task in many {
+            task.await.unwrap().unwrap();
+        }
+        let kept = hasher.memory.lock().unwrap();
+        assert!(kept.len() <= hasher.parallel, "{} blocks kept", kept.len());
+        assert!(kept.iter().all(|b| b.len() == 1024));
     }
 
     #[tokio::test]
