@@ -71,12 +71,7 @@ def count_answer(name, response, exception, **_):
     status = getattr(response, "status_code", 0) or 0
     label = str(status) if status else f"no answer ({type(exception).__name__})"
     if status >= 400:
-        try:
-            code = json.loads(response.text or "{}").get("code") or json.loads(
-                response.text or "{}"
-            ).get("error")
-        except (ValueError, AttributeError):
-            code = None
+        code = problem_code(response)
         if code:
             label = f"{status} {code}"
     ANSWERS[name][label] += 1
@@ -113,11 +108,12 @@ def write_results(environment, **_):
 
 
 def problem_code(response):
+    """The problem's `code` (or OAuth's `error`) of an error answer, if it has one."""
     try:
-        body = response.json()
-    except Exception:
+        body = json.loads(response.text or "{}")
+    except (ValueError, AttributeError, TypeError):
         return None
-    return body.get("code") or body.get("error")
+    return (body.get("code") or body.get("error")) if isinstance(body, dict) else None
 
 
 class Scenario(FastHttpUser):

@@ -701,11 +701,14 @@ async fn seed_to(
     )
     .await
     .map_err(|error| match error {
-        portcullis::Error::InvalidRequest { .. } => anyhow::anyhow!(
+        // The flow names its fields after the flags.
+        portcullis::Error::InvalidRequest { errors, .. } => anyhow::anyhow!(
             "{}: nothing was created",
-            describe(&error)
-                .replacen("prefix", "--prefix", 1)
-                .replacen("users", "--users", 1)
+            errors
+                .iter()
+                .map(|(field, messages)| format!("--{field} {}", messages.join(", ")))
+                .collect::<Vec<_>>()
+                .join("; ")
         ),
         other => store_error(&config, other),
     })?;

@@ -394,18 +394,26 @@ fn every_command_and_flag_has_help() {
     }
 }
 
+/// The variables that put a command on `table` in the emulator.
+#[cfg(feature = "aws")]
+fn emulator_envs(table: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("PORTCULLIS_STORE", format!("dynamodb://{table}")),
+        (
+            "PORTCULLIS_DYNAMODB_ENDPOINT",
+            portcullis_tests::emulator::url().to_owned(),
+        ),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+    ]
+}
+
 #[cfg(feature = "aws")]
 fn emulator_command(args: &[&str], table: &str) -> std::process::Output {
     Command::new(BIN)
         .args(args)
-        .env("PORTCULLIS_STORE", format!("dynamodb://{table}"))
-        .env(
-            "PORTCULLIS_DYNAMODB_ENDPOINT",
-            portcullis_tests::emulator::url(),
-        )
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
+        .envs(emulator_envs(table))
         .output()
         .unwrap()
 }
@@ -555,16 +563,7 @@ async fn createsuperuser_on_sqlite() {
 #[tokio::test]
 async fn createsuperuser_on_dynamodb() {
     let table = portcullis_tests::emulator::fresh_table().await;
-    let envs = vec![
-        ("PORTCULLIS_STORE", format!("dynamodb://{}", table.table())),
-        (
-            "PORTCULLIS_DYNAMODB_ENDPOINT",
-            portcullis_tests::emulator::url().to_owned(),
-        ),
-        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
-        ("AWS_REGION", "us-east-1".to_owned()),
-    ];
+    let envs = emulator_envs(table.table());
     superuser_on(envs, std::sync::Arc::new(table)).await;
 }
 
@@ -712,16 +711,7 @@ async fn seed_on_sqlite() {
 #[tokio::test]
 async fn seed_on_dynamodb() {
     let table = portcullis_tests::emulator::fresh_table().await;
-    let envs = vec![
-        ("PORTCULLIS_STORE", format!("dynamodb://{}", table.table())),
-        (
-            "PORTCULLIS_DYNAMODB_ENDPOINT",
-            portcullis_tests::emulator::url().to_owned(),
-        ),
-        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
-        ("AWS_REGION", "us-east-1".to_owned()),
-    ];
+    let envs = emulator_envs(table.table());
     seed_on(envs, std::sync::Arc::new(table)).await;
 }
 

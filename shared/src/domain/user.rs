@@ -59,6 +59,33 @@ pub struct User {
 }
 
 impl User {
+    /// A new account that may sign in at once: active, its address verified, no names, the
+    /// password `hash` (made by a trusted hand: `createsuperuser`, `seed`).
+    pub fn new_verified(
+        id: String,
+        email: Email,
+        username: Username,
+        password_hash: String,
+        roles: Vec<String>,
+        now: UnixTime,
+    ) -> User {
+        User {
+            id,
+            email,
+            username,
+            password_hash: Some(password_hash),
+            first_name: String::new(),
+            last_name: String::new(),
+            email_verified: true,
+            status: UserStatus::Active,
+            roles,
+            created_at: now,
+            session_epoch: 0,
+            password_epoch: 0,
+            password_unconfirmed: false,
+        }
+    }
+
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.iter().any(|r| r == role)
     }

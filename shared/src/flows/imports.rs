@@ -66,6 +66,9 @@ pub struct Report {
     pub created: usize,
     /// Records whose address has an account already: left as they are.
     pub existing: usize,
+    /// Where each account made now was read (`Record::at`), in order; not part of the answer.
+    #[serde(skip)]
+    pub created_at: Vec<String>,
     pub errors: Vec<Problem>,
     /// Whether the import stopped at `max_errors` before the end.
     pub stopped: bool,
@@ -151,6 +154,7 @@ pub async fn run(
             let reason = match outcome {
                 ImportOutcome::Created => {
                     report.created += 1;
+                    report.created_at.push(at);
                     continue;
                 }
                 ImportOutcome::EmailTaken => {

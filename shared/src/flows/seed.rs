@@ -18,7 +18,7 @@ use crate::imports::{self, Options, Record, Report};
 use crate::secret::Secret;
 use crate::store::ImportedAccount;
 use crate::tokens::{OpaqueToken, random_secret};
-use crate::user::{User, UserStatus, new_user_id};
+use crate::user::{User, new_user_id};
 use crate::username::Username;
 
 /// The most accounts one run makes.
@@ -109,6 +109,7 @@ pub async fn run(
     }
     let mut credentials = Vec::with_capacity(count);
     let mut records = Vec::with_capacity(count);
+    let mut places = Vec::with_capacity(count);
     for (n, password, hash) in made {
         let name = format!("{prefix}-{n:0width$}");
         let email = Email::parse(&format!("{name}@example.com"))
@@ -132,24 +133,19 @@ pub async fn run(
             access_key: key.id.clone(),
             secret_key: secret.token,
         });
+        let at = format!("account {n}");
+        places.push(at.clone());
         records.push(Record {
-            at: format!("account {n}"),
+            at,
             account: Ok(ImportedAccount {
-                user: User {
+                user: User::new_verified(
                     id,
                     email,
                     username,
-                    password_hash: Some(hash),
-                    first_name: String::new(),
-                    last_name: String::new(),
-                    email_verified: true,
-                    status: UserStatus::Active,
-                    roles: vec![crate::roles::USER.to_owned()],
-                    created_at: now,
-                    session_epoch: 0,
-                    password_epoch: 0,
-                    password_unconfirmed: false,
-                },
+                    hash,
+                    vec![crate::roles::USER.to_owned()],
+                    now,
+                ),
                 identities: Vec::new(),
                 access_keys: vec![key],
             }),
@@ -167,46 +163,18 @@ pub async fn run(
         written,
     )
     .await?;
-    // Only the accounts made now have these passwords: those whose address (or username) was
-    // there already are left out, named in the report.
-    let refused: std::collections::HashSet<usize> = report
-        .errors
-        .iter()
-        .filter_map(|problem| problem.at.strip_prefix("account ")?.parse().ok())
-        .collect();
-    let existing = if report.existing > 0 {
-        existing_indices(app, &credentials).await?
-    } else {
-        std::collections::HashSet::new()
-    };
+    // Only the accounts made now have these passwords: those whose address or username was
+    // there already were left as they are.
+    let created: std::collections::HashSet<&str> =
+        report.created_at.iter().map(String::as_str).collect();
     let credentials = credentials
         .into_iter()
-        .enumerate()
-        .filter(|(i, _)| !refused.contains(&(i + 1)) && !existing.contains(i))
-        .map(|(_, credential)| credential)
+        .zip(places)
+        .filter(|(_, at)| created.contains(at.as_str()))
+        .map(|(credential, _)| credential)
         .collect();
     Ok(Seeded {
         credentials,
         report,
     })
-}
-
-/// The credentials whose address belongs to an account that has another access key than the one
-/// made now: accounts that were there before this run.
-async fn existing_indices(
-    app: &App,
-    credentials: &[Credential],
-) -> Result<std::collections::HashSet<usize>> {
-    let mut existing = std::collections::HashSet::new();
-    for (i, credential) in credentials.iter().enumerate() {
-        if app
-            .store
-            .access_key(&credential.access_key)
-            .await?
-            .is_none()
-        {
-            existing.insert(i);
-        }
-    }
-    Ok(existing)
 }

@@ -9,7 +9,7 @@ use crate::password::PasswordHasher;
 use crate::password_policy::PersonalWords;
 use crate::secret::Secret;
 use crate::store::Store;
-use crate::user::{User, UserStatus, new_user_id};
+use crate::user::{User, new_user_id};
 use crate::username::Username;
 
 /// Creates the superuser. Bad input is `InvalidRequest`/`WeakPassword` naming what is wrong; an
@@ -41,21 +41,14 @@ pub async fn create(
     let hash = PasswordHasher::new(config.passwords.argon2)?
         .hash(password)
         .await?;
-    let user = User {
-        id: new_user_id(),
+    let user = User::new_verified(
+        new_user_id(),
         email,
         username,
-        password_hash: Some(hash),
-        first_name: String::new(),
-        last_name: String::new(),
-        email_verified: true,
-        status: UserStatus::Active,
-        roles: vec!["admin".to_owned(), "user".to_owned()],
-        created_at: clock.now(),
-        session_epoch: 0,
-        password_epoch: 0,
-        password_unconfirmed: false,
-    };
+        hash,
+        vec!["admin".to_owned(), "user".to_owned()],
+        clock.now(),
+    );
     store.create_user(&user).await?;
     tracing::info!(user_id = %user.id, "superuser created");
     Ok(user)
